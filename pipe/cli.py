@@ -1,0 +1,252 @@
+"""The ``pipe`` command line: thin click commands over one module per stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from pipe import __version__
+from pipe.engines import open_engine
+from pipe.errors import DateRangeError, PipeError, ProjectError, SpecError, WarehouseError
+from pipe.project import INFO_FORMAT, Project, check_name, library_versions, now_utc, read_info, to_json
+
+log = logging.getLogger("pipe")
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _configure_logging(debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("pipe")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root.propagate = False
+
+
+def common_options(command):
+    """Add --home, --warehouse and --debug to a command."""
+
+    @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="PIPE_HOME", default="pipe-projects",
+                  show_default=True, help="Folder that holds one sub-folder per project (env PIPE_HOME).")
+    @click.option("--warehouse", envvar="PIPE_WAREHOUSE", default=None,
+                  help="Warehouse URL; a plain path is a DuckDB file (env PIPE_WAREHOUSE).")
+    @click.option("--debug", is_flag=True, help="Log every step and show a traceback on errors.")
+    @functools.wraps(command)
+    def wrapper(*args, debug: bool, **kwargs):
+        _configure_logging(debug)
+        try:
+            return command(*args, **kwargs)
+        except PipeError:
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            raise
+
+    return wrapper
+
+
+def _echo(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="pipe")
+def cli() -> None:
+    """Leakage-safe propensity models from a product analytics warehouse.
+
+    pipe init fixes a question and its dates, pipe build makes the model.
+    """
+
+
+@cli.command()
+@click.option("--sites", type=click.IntRange(min=100), default=20_000, show_default=True, help="Number of sites to generate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed gives the same data.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default="demo.duckdb", show_default=True,
+              help="DuckDB file to write; an existing file is replaced only when generation succeeds.")
+@common_options
+def demo(sites: int, seed: int, out: Path, home: Path, warehouse: str | None) -> None:
+    """Write a demo warehouse (DuckDB) with a year of made-up product data."""
+    from pipe.demo import write_demo_warehouse
+
+    started = time.perf_counter()
+    with click.progressbar(length=sites, label="generating sites", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        counts = write_demo_warehouse(out, n_sites=sites, seed=seed, progress=progress)
+    rows = ", ".join(f"{table} {count:,}" for table, count in counts.items())
+    click.echo(f"wrote {out} in {time.perf_counter() - started:.1f} s: {rows}")
+
+
+def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
+    if not engine.table_exists(renderer_tables["events"]):
+        raise WarehouseError("the warehouse has no events table to date its last complete day; pass --complete-through YYYY-MM-DD")
+    latest = engine.scalar(f"SELECT MAX(ts) FROM {renderer_tables['events']}")
+    if latest is None:
+        raise WarehouseError("the events table is empty, so the last complete day is unknown; pass --complete-through YYYY-MM-DD")
+    return latest.date() if isinstance(latest, dt.datetime) else latest
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--conversion", "spec_text", required=True, metavar="COHORT:CONVERSION",
+              help="The question, e.g. site_free:free_to_paid or site_any:event_like_^post_publish$.")
+@click.option("--window", type=int, required=True, help="Label window length in days, starting at the cutoff.")
+@click.option("--days", type=int, help="Timed cohort: the cutoff is the end of the entity's day N (anchor date + N days).")
+@click.option("--start", type=DATE, help="Timed cohort: first anchor date included (YYYY-MM-DD).")
+@click.option("--end", type=DATE, help="Timed cohort: last anchor date included (YYYY-MM-DD).")
+@click.option("--analysis-end", type=DATE, help="Untimed cohort: the cutoff is midnight at the end of this date.")
+@click.option("--sample", type=click.IntRange(min=1), help="Train on a random sample of N eligible entities.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling, splitting and the estimator.")
+@click.option("--complete-through", type=DATE, help="Last complete day of the data [default: the UTC date of the latest event].")
+@common_options
+def init(name, spec_text, window, days, start, end, analysis_end, sample, seed, complete_through, home, warehouse) -> None:
+    """Create project NAME: check the question and dates, write info.json."""
+    from pipe.context import make_context
+    from pipe.plan import make_plan
+    from pipe.registry import KNOWN_TABLES
+
+    check_name(name)
+    project = Project(home, name)
+    if project.path.exists():
+        raise ProjectError(f"project {name!r} already exists at {project.path}; choose another name or delete that folder")
+    if warehouse is None:
+        raise WarehouseError("no warehouse given; pass --warehouse PATH_OR_URL or set PIPE_WAREHOUSE")
+
+    timed_options = {"--days": days, "--start": start, "--end": end}
+    if analysis_end is not None:
+        given = [k for k, v in timed_options.items() if v is not None]
+        if given:
+            raise SpecError(f"--analysis-end (untimed) cannot be combined with {', '.join(given)} (timed); pass one or the other")
+    else:
+        missing = [k for k, v in timed_options.items() if v is None]
+        if missing:
+            raise SpecError(f"missing {', '.join(missing)}: a timed cohort needs --days, --start and --end; an untimed one needs --analysis-end")
+
+    with open_engine(warehouse, read_only=True) as engine:
+        tables = {t: t for t in KNOWN_TABLES}
+        last_complete = complete_through.date() if complete_through else _latest_event_day(engine, tables)
+        plan = make_plan(
+            window=window,
+            complete_through=last_complete,
+            days=days,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            analysis_end=analysis_end.date() if analysis_end else None,
+        )
+        settings = {
+            "conversion": spec_text,
+            "window": window,
+            "days": days,
+            "start": start.date().isoformat() if start else None,
+            "end": end.date().isoformat() if end else None,
+            "analysis_end": analysis_end.date().isoformat() if analysis_end else None,
+            "sample": sample,
+            "seed": seed,
+            "complete_through": last_complete.isoformat(),
+            "complete_through_source": "--complete-through" if complete_through else "latest event",
+        }
+        info = {
+            "format": INFO_FORMAT,
+            "name": name,
+            "created_at": now_utc(),
+            "settings": settings,
+            "plan": plan.to_json(),
+            "warehouse": engine.describe(),
+            "versions": library_versions(),
+            "artifacts": {},
+        }
+        ctx = make_context(engine, info)
+        ctx.require_tables(ctx.spec.cohort)
+        ctx.require_tables(ctx.spec.conversion)
+        if ctx.spec.argument is not None:
+            _check_pattern(engine, ctx)
+
+    _create_project(project, info)
+    click.echo(f"created {project.path}")
+    click.echo(f"  cutoffs {plan.first_cutoff} to {plan.last_cutoff}, label windows end by {plan.last_window_end} (last complete day {last_complete})")
+
+
+def _check_pattern(engine, ctx) -> None:
+    """Reject a pattern that the engine's regular-expression syntax cannot compile."""
+    sql = ctx.renderer.render("macros/check_pattern.sql", pattern=ctx.spec.argument)
+    try:
+        engine.fetch_arrow(sql.text, sql.params)
+    except Exception as error:  # the engine's own error type differs per driver
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SpecError(f"invalid regular expression {ctx.spec.argument!r} in --conversion: {first_line}") from error
+
+
+def _create_project(project: Project, info: dict) -> None:
+    """Create the project folder with its info.json in one rename."""
+    project.home.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{project.name}.", dir=project.home))
+    try:
+        (scratch / "info.json").write_text(to_json(info), encoding="utf-8")
+        os.rename(scratch, project.path)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+@cli.command()
+@click.argument("target", metavar="NAME|INFO_JSON")
+@click.option("--until", type=click.Choice(["cohort", "labels", "features", "train"]),
+              help="Stop after this stage; later artifacts are removed.")
+@common_options
+def build(target: str, until: str | None, home: Path, warehouse: str | None) -> None:
+    """Build project NAME, or rebuild the project an info.json describes."""
+    from pipe.build import Build
+    from pipe.context import make_context
+
+    project, info = _resolve_build_target(target, home)
+    url = warehouse or info["warehouse"].get("path")
+    with open_engine(url, read_only=True) as engine:
+        ctx = make_context(engine, info)
+        result = Build(project, info, ctx, echo=_echo).run(until)
+
+    click.echo(f"artifacts in {project.path}")
+    metrics = result.get("test_metrics")
+    if metrics:
+        click.echo(f"test ROC AUC {metrics['roc_auc']:.4f}")
+        click.echo(f"test informedness {metrics['informedness']:.4f} at threshold {metrics['threshold']:.4f}")
+
+
+def _resolve_build_target(target: str, home: Path) -> tuple[Project, dict]:
+    path = Path(target)
+    if target.endswith(".json"):
+        if not path.is_file():
+            raise ProjectError(f"info.json not found: {path}")
+        info = read_info(path)
+        project = Project(home, info["name"])
+        if project.exists() and project.info_path.resolve() != path.resolve():
+            raise ProjectError(f"project {info['name']!r} already exists at {project.path}; pass another --home to rebuild it elsewhere")
+        if not project.exists():
+            info = {**info, "artifacts": {}, "rebuilt_from": str(path.resolve())}
+            info.pop("build", None)
+            _create_project(project, info)
+        return project, project.load_info()
+    project = Project(home, target)
+    return project, project.load_info()
+
+
+def main() -> None:
+    cli(prog_name="pipe")
+
+
+if __name__ == "__main__":
+    main()

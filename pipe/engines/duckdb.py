@@ -1,0 +1,75 @@
+"""DuckDB, in process: the default engine, for one machine and for the tests."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from pipe.engines.base import Engine
+from pipe.errors import WarehouseError
+
+
+class DuckDBEngine(Engine):
+    """A DuckDB database file.
+
+    Parameters
+    ----------
+    path : str
+        The database file. It must exist unless ``create`` is true.
+    read_only : bool
+        Open without write access, so several readers can share the file.
+    create : bool
+        Create the file when it does not exist (used by ``pipe demo``).
+    """
+
+    dialect = "duckdb"
+
+    def __init__(self, path: str, read_only: bool = False, create: bool = False) -> None:
+        self.path = os.path.abspath(path)
+        if not create and not os.path.exists(self.path):
+            raise WarehouseError(
+                f"warehouse file not found: {self.path}; "
+                "pass --warehouse with a DuckDB file, or create one with `pipe demo`"
+            )
+        try:
+            self.connection = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as error:
+            raise WarehouseError(f"cannot open DuckDB warehouse {self.path}: {error}") from error
+
+    def placeholder(self, name: str) -> str:
+        return f"${name}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": self.dialect, "path": self.path}
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> None:
+        # Relation.sql runs a statement at once and leaves no pending result,
+        # which DuckDB 2 requires before the next statement on the connection.
+        relation = self.connection.sql(sql, params=params or None)
+        if relation is not None:
+            relation.fetchall()
+
+    def _fetch_arrow(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        relation = self.connection.sql(sql, params=params or None)
+        # DuckDB 1.4 renamed Relation.arrow to to_arrow_table.
+        to_arrow = getattr(relation, "to_arrow_table", None) or relation.arrow
+        return to_arrow()
+
+    def table_exists(self, name: str) -> bool:
+        found = self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = $name", {"name": name})
+        return bool(found)
+
+    def upload(self, name: str, table: pa.Table | pd.DataFrame) -> None:
+        view = f"_pipe_upload_{name}"
+        self.connection.register(view, table)
+        try:
+            self._execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{view}"', {})
+        finally:
+            self.connection.unregister(view)
+
+    def close(self) -> None:
+        self.connection.close()

@@ -1,0 +1,148 @@
+"""Features stage: feature families in the warehouse, one sparse matrix in Python.
+
+Each family's template returns long rows ``(entity_id, feature, value)``;
+this module turns them into a CSR matrix with one row per entity and one
+column per feature name. Matrices are saved as ``features.npz`` (no pickles)
+and loaded back with ``load_features`` or, as a DataFrame, with
+``load_features(path).to_frame()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+
+from pipe.context import Context
+from pipe.labels import upload_eligible
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FeatureMatrix:
+    """A sparse feature matrix with its row and column labels.
+
+    Attributes
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_entities, n_features), float32
+    entity_ids : ndarray of shape (n_entities,), int64, sorted ascending
+    feature_names : list of str, length n_features
+    """
+
+    X: sp.csr_matrix
+    entity_ids: np.ndarray
+    feature_names: list[str]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the matrix as a DataFrame of sparse columns indexed by ``entity_id``."""
+        frame = pd.DataFrame.sparse.from_spmatrix(self.X, index=pd.Index(self.entity_ids, name="entity_id"), columns=self.feature_names)
+        return frame
+
+    def save(self, path: Path) -> None:
+        """Write the matrix to ``path`` as an uncompressed, pickle-free ``.npz``."""
+        X = self.X.tocsr()
+        with open(path, "wb") as handle:
+            np.savez(
+                handle,
+                data=X.data,
+                indices=X.indices,
+                indptr=X.indptr,
+                shape=np.asarray(X.shape, dtype=np.int64),
+                entity_ids=self.entity_ids,
+                feature_names=np.asarray(self.feature_names, dtype=str),
+            )
+
+    def align(self, feature_names: list[str]) -> "FeatureMatrix":
+        """Return the matrix with exactly ``feature_names`` as columns, in that order.
+
+        Columns that this matrix lacks are all zero; its own columns not in
+        ``feature_names`` are dropped. Used to score new entities with a model
+        trained on other columns.
+        """
+        position = {name: i for i, name in enumerate(self.feature_names)}
+        source = np.array([position.get(name, -1) for name in feature_names], dtype=np.int64)
+        present = source >= 0
+        selector = sp.csr_matrix(
+            (np.ones(int(present.sum()), dtype=np.float32), (source[present], np.flatnonzero(present))),
+            shape=(len(self.feature_names), len(feature_names)),
+        )
+        return FeatureMatrix((self.X @ selector).tocsr(), self.entity_ids, list(feature_names))
+
+
+def load_features(path: Path) -> FeatureMatrix:
+    """Read a matrix written by ``FeatureMatrix.save``.
+
+    Examples
+    --------
+    >>> frame = load_features("pipe-projects/NAME/features.npz").to_frame()  # doctest: +SKIP
+    """
+    with np.load(path, allow_pickle=False) as stored:
+        X = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=tuple(stored["shape"]))
+        return FeatureMatrix(X, stored["entity_ids"], [str(n) for n in stored["feature_names"]])
+
+
+def long_rows_to_matrix(rows: pa.Table, entity_ids: np.ndarray) -> FeatureMatrix:
+    """Pivot long rows into a CSR matrix whose columns are sorted by name.
+
+    ``entity_ids`` must be sorted ascending and contain every ``entity_id`` of
+    ``rows``. Repeated (entity, feature) pairs are summed.
+    """
+    encoded = pc.dictionary_encode(rows.column("feature")).combine_chunks()
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    columns = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+
+    row_ids = rows.column("entity_id").to_numpy().astype(np.int64, copy=False)
+    positions = np.searchsorted(entity_ids, row_ids)
+    if len(row_ids) and (positions.max() >= len(entity_ids) or not np.array_equal(entity_ids[positions], row_ids)):
+        raise ValueError("feature rows name entities that are not in the eligible set")
+    values = rows.column("value").to_numpy().astype(np.float32, copy=False)
+
+    X = sp.coo_matrix((values, (positions, columns)), shape=(len(entity_ids), len(names))).tocsr()
+    X.sum_duplicates()
+    return FeatureMatrix(X, entity_ids, [str(n) for n in names[order]])
+
+
+def build_features(ctx: Context, raw: pd.DataFrame) -> tuple[FeatureMatrix, list[dict]]:
+    """Run every feature family that applies to the cohort and stack the results.
+
+    Families whose tables the warehouse lacks are skipped with a warning.
+
+    Returns
+    -------
+    matrix : FeatureMatrix
+        One row per entity of ``raw``, in ascending ``entity_id`` order.
+    families : list of dict
+        Per family: name, status (built or skipped and why), features, rows.
+    """
+    status = ctx.spec.cohort.status
+    entity_ids = np.sort(raw["entity_id"].to_numpy(dtype=np.int64))
+    upload_eligible(ctx, raw)
+
+    blocks, report = [], []
+    for family in ctx.registry.families_for(status):
+        missing = ctx.missing_tables(family)
+        if missing:
+            log.warning("feature family %s skipped: the warehouse has no %s table", family.name, ", ".join(missing))
+            report.append({"family": family.name, "status": f"skipped: no table {', '.join(missing)}", "features": 0, "rows": 0})
+            continue
+        rows = ctx.query(family.template, f"features {family.name}")
+        block = long_rows_to_matrix(rows, entity_ids)
+        blocks.append(block)
+        report.append({"family": family.name, "status": "built", "features": len(block.feature_names), "rows": rows.num_rows})
+
+    if not blocks:
+        X = sp.csr_matrix((len(entity_ids), 0), dtype=np.float32)
+        return FeatureMatrix(X, entity_ids, []), report
+    X = sp.hstack([b.X for b in blocks], format="csr", dtype=np.float32)
+    names = [name for b in blocks for name in b.feature_names]
+    return FeatureMatrix(X, entity_ids, names), report

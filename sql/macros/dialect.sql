@@ -1,0 +1,21 @@
+{#- Constructs that differ between SQL dialects. This file is the DuckDB
+    version and the default; an engine overrides it at
+    sql/<engine>/macros/dialect.sql. Import it "with context". -#}
+
+{# The timestamp `days` whole days after `ts`; `days` is an integer expression. #}
+{% macro add_days(ts, days) %}({{ ts }} + to_days(CAST({{ days }} AS INTEGER))){% endmacro %}
+
+{# Midnight UTC at the start of the day of `ts`. #}
+{% macro day_start(ts) %}CAST(CAST({{ ts }} AS DATE) AS TIMESTAMP){% endmacro %}
+
+{# True when the regular expression matches anywhere in `text` (search semantics, RE2 syntax). #}
+{% macro regex_search(text, pattern) %}regexp_matches({{ text }}, {{ pattern }}){% endmacro %}
+
+{# ISO day of week of `ts`: 1 for Monday to 7 for Sunday. #}
+{% macro iso_day_of_week(ts) %}isodow({{ ts }}){% endmacro %}
+
+{% macro day_of_month(ts) %}dayofmonth({{ ts }}){% endmacro %}
+
+{% macro month(ts) %}month({{ ts }}){% endmacro %}
+
+{% macro concat(a, b) %}({{ a }} || {{ b }}){% endmacro %}
