@@ -29,8 +29,8 @@ class DuckDBEngine(Engine):
     dialect = "duckdb"
 
     def __init__(self, path: str, read_only: bool = False, create: bool = False) -> None:
-        self.path = os.path.abspath(path)
-        if not create and not os.path.exists(self.path):
+        self.path = path if path == ":memory:" else os.path.abspath(path)
+        if not create and self.path != ":memory:" and not os.path.exists(self.path):
             raise WarehouseError(
                 f"warehouse file not found: {self.path}; "
                 "pass --warehouse with a DuckDB file, or create one with `pipe demo`"
