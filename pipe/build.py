@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 
 from pipe import __version__
-from pipe.cohort import build_population
+from pipe.cohort import build_population, population_sql
 from pipe.context import Context
-from pipe.eligibility import apply_eligibility
+from pipe.eligibility import apply_eligibility, eligibility_template
 from pipe.errors import DataError
 from pipe.features import build_features
-from pipe.labels import build_labels
+from pipe.labels import build_labels, labels_sql
 from pipe.project import Project, now_utc, sha256_file, to_json
 from pipe.report import render_report
+from pipe.templates import RenderedSQL
 from pipe.score import feature_importances, score_test_split
 from pipe.train import DEFAULT_MODEL_SETTINGS, check_labels, fit_model, split_train_test
 
@@ -39,6 +40,23 @@ ARTIFACTS = {
     "train": ("model.joblib",),
     "score": ("model_info.json", "importances.parquet", "test_predictions.parquet", "report.html"),
 }
+
+
+def planned_sql(ctx: Context) -> list[tuple[str, str, RenderedSQL]]:
+    """Return ``(stage, template, sql)`` for every query a build would run, in order.
+
+    ``pipe_cohort``, ``pipe_eligible`` and ``pipe_ids`` are session tables that
+    the build fills from the previous stage's rows before these queries run.
+    """
+    planned = [("cohort", "stages/population.sql", population_sql(ctx))]
+    if ctx.spec.cohort.status != "any":
+        template = eligibility_template(ctx)
+        planned.append(("eligibility", template, ctx.render(template)))
+    planned.append(("labels", ctx.spec.conversion.template, labels_sql(ctx)))
+    for family in ctx.registry.families_for(ctx.spec.cohort.status):
+        if not ctx.missing_tables(family):
+            planned.append((f"features ({family.name})", family.template, ctx.render(family.template)))
+    return planned
 
 
 def sample_entities(eligible: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:

@@ -16,8 +16,9 @@ import click
 
 from pipe import __version__
 from pipe.engines import open_engine
-from pipe.errors import DateRangeError, PipeError, ProjectError, SpecError, WarehouseError
-from pipe.project import INFO_FORMAT, Project, check_name, library_versions, now_utc, read_info, to_json
+from pipe.ids import ids_table, read_ids
+from pipe.errors import PipeError, ProjectError, SpecError, WarehouseError
+from pipe.project import INFO_FORMAT, Project, check_name, default_mode, library_versions, now_utc, read_info, to_json
 
 log = logging.getLogger("pipe")
 
@@ -110,11 +111,13 @@ def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
 @click.option("--start", type=DATE, help="Timed cohort: first anchor date included (YYYY-MM-DD).")
 @click.option("--end", type=DATE, help="Timed cohort: last anchor date included (YYYY-MM-DD).")
 @click.option("--analysis-end", type=DATE, help="Untimed cohort: the cutoff is midnight at the end of this date.")
+@click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Untimed cohort: a file of entity ids, one integer a line, that replaces the cohort query.")
 @click.option("--sample", type=click.IntRange(min=1), help="Train on a random sample of N eligible entities.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling, splitting and the estimator.")
 @click.option("--complete-through", type=DATE, help="Last complete day of the data [default: the UTC date of the latest event].")
 @common_options
-def init(name, spec_text, window, days, start, end, analysis_end, sample, seed, complete_through, home, warehouse) -> None:
+def init(name, spec_text, window, days, start, end, analysis_end, ids_file, sample, seed, complete_through, home, warehouse) -> None:
     """Create project NAME: check the question and dates, write info.json."""
     from pipe.context import make_context
     from pipe.plan import make_plan
@@ -128,6 +131,9 @@ def init(name, spec_text, window, days, start, end, analysis_end, sample, seed, 
         raise WarehouseError("no warehouse given; pass --warehouse PATH_OR_URL or set PIPE_WAREHOUSE")
 
     timed_options = {"--days": days, "--start": start, "--end": end}
+    if ids_file is not None and analysis_end is None:
+        raise SpecError("--ids needs --analysis-end: an id list replaces the cohort query of an untimed project")
+    ids = read_ids(ids_file) if ids_file is not None else None
     if analysis_end is not None:
         given = [k for k, v in timed_options.items() if v is not None]
         if given:
@@ -155,6 +161,8 @@ def init(name, spec_text, window, days, start, end, analysis_end, sample, seed, 
             "start": start.date().isoformat() if start else None,
             "end": end.date().isoformat() if end else None,
             "analysis_end": analysis_end.date().isoformat() if analysis_end else None,
+            "ids_file": str(ids_file) if ids_file else None,
+            "ids": ids,
             "sample": sample,
             "seed": seed,
             "complete_through": last_complete.isoformat(),
@@ -175,6 +183,8 @@ def init(name, spec_text, window, days, start, end, analysis_end, sample, seed, 
         ctx.require_tables(ctx.spec.conversion)
         if ctx.spec.argument is not None:
             _check_pattern(engine, ctx)
+        if ids:
+            _report_missing_ids(engine, ctx, ids, ids_file)
 
     _create_project(project, info)
     click.echo(f"created {project.path}")
@@ -191,12 +201,26 @@ def _check_pattern(engine, ctx) -> None:
         raise SpecError(f"invalid regular expression {ctx.spec.argument!r} in --conversion: {first_line}") from error
 
 
+def _report_missing_ids(engine, ctx, ids: list[int], ids_file: Path) -> None:
+    """Warn about ids that the entity table lacks; raise when none is there."""
+    engine.upload("pipe_ids", ids_table(ids))
+    sql = ctx.render("stages/missing_ids.sql")
+    missing = engine.fetch_arrow(sql.text, sql.params).column("entity_id").to_pylist()
+    table = ctx.renderer.tables[ctx.spec.entity + "s"]
+    if len(missing) == len(ids):
+        raise SpecError(f"none of the {len(ids)} ids in {ids_file} is in the warehouse's {table} table; check that the file lists {ctx.spec.entity} ids")
+    if missing:
+        examples = ", ".join(str(i) for i in missing[:5])
+        _echo(f"warning: {len(missing)} of {len(ids)} ids in {ids_file} are not in the {table} table and are left out, e.g. {examples}")
+
+
 def _create_project(project: Project, info: dict) -> None:
     """Create the project folder with its info.json in one rename."""
     project.home.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{project.name}.", dir=project.home))
     try:
         (scratch / "info.json").write_text(to_json(info), encoding="utf-8")
+        os.chmod(scratch, default_mode(directory=True))
         os.rename(scratch, project.path)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -207,12 +231,16 @@ def _create_project(project: Project, info: dict) -> None:
 @click.argument("target", metavar="NAME|INFO_JSON")
 @click.option("--until", type=click.Choice(["cohort", "labels", "features", "train"]),
               help="Stop after this stage; later artifacts are removed.")
+@click.option("--dry-run", is_flag=True, help="Print the date plan and the SQL each stage would run; run nothing.")
 @common_options
-def build(target: str, until: str | None, home: Path, warehouse: str | None) -> None:
+def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: str | None) -> None:
     """Build project NAME, or rebuild the project an info.json describes."""
     from pipe.build import Build
     from pipe.context import make_context
 
+    if dry_run:
+        _print_plan(target, home, warehouse)
+        return
     project, info = _resolve_build_target(target, home)
     url = warehouse or info["warehouse"].get("path")
     with open_engine(url, read_only=True) as engine:
@@ -224,6 +252,24 @@ def build(target: str, until: str | None, home: Path, warehouse: str | None) -> 
     if metrics:
         click.echo(f"test ROC AUC {metrics['roc_auc']:.4f}")
         click.echo(f"test informedness {metrics['informedness']:.4f} at threshold {metrics['threshold']:.4f}")
+
+
+def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
+    from pipe.build import planned_sql
+    from pipe.context import make_context
+
+    info = read_info(Path(target)) if target.endswith(".json") else Project(home, target).load_info()
+    url = warehouse or info["warehouse"].get("path")
+    with open_engine(url, read_only=True) as engine:
+        ctx = make_context(engine, info)
+        click.echo(f"-- project {info['name']}: {info['settings']['conversion']}, engine {engine.dialect}")
+        for key, value in info["plan"].items():
+            click.echo(f"-- plan.{key} = {value}")
+        for stage, template, sql in planned_sql(ctx):
+            click.echo(f"\n-- stage {stage}: {template}")
+            for name, value in sql.params.items():
+                click.echo(f"-- parameter {name} = {value!r}")
+            click.echo(sql.text.rstrip() + ";")
 
 
 def _resolve_build_target(target: str, home: Path) -> tuple[Project, dict]:
@@ -242,6 +288,36 @@ def _resolve_build_target(target: str, home: Path) -> tuple[Project, dict]:
         return project, project.load_info()
     project = Project(home, target)
     return project, project.load_info()
+
+
+@cli.command(name="list")
+@common_options
+def list_definitions(home: Path, warehouse: str | None) -> None:
+    """List every cohort, conversion and feature family.
+
+    With --warehouse, also say whether the warehouse has the tables each needs.
+    """
+    from pipe.registry import KINDS, Registry
+    from pipe.templates import sql_search_path
+
+    registry = Registry(sql_search_path())
+    engine = open_engine(warehouse, read_only=True) if warehouse else None
+    try:
+        for kind in KINDS:
+            click.echo(f"{kind}:")
+            for name in registry.names(kind):
+                definition = registry.get(kind, name)
+                shown = f"{name}_{definition.argument.upper()}" if definition.argument else name
+                scope = definition.status if kind == "cohorts" else ", ".join(definition.applies_to)
+                availability = ""
+                if engine is not None:
+                    missing = [t for t in definition.requires if not engine.table_exists(t)]
+                    availability = f"  [missing table: {', '.join(missing)}]" if missing else "  [ready]"
+                click.echo(f"  {shown:<24} {scope:<16} {definition.description}{availability}")
+                click.echo(f"  {'':<24} {'':<16} from {definition.source}")
+    finally:
+        if engine is not None:
+            engine.close()
 
 
 def main() -> None:

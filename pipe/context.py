@@ -50,7 +50,10 @@ class Context:
 
     def query(self, template: str, what: str, **context: Any) -> pa.Table:
         """Render and run ``template``, returning its rows; logs the time taken."""
-        sql = self.render(template, **context)
+        return self.run(template, self.render(template, **context), what)
+
+    def run(self, template: str, sql: RenderedSQL, what: str) -> pa.Table:
+        """Run SQL rendered from ``template``, returning its rows; logs the time taken."""
         self.executed.append((template, sql))
         started = time.perf_counter()
         rows = self.engine.fetch_arrow(sql.text, sql.params)

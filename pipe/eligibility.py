@@ -11,6 +11,11 @@ from pipe.context import Context
 log = logging.getLogger(__name__)
 
 
+def eligibility_template(ctx: Context) -> str:
+    """Return the template of the cohort's status rule; it reads ``pipe_cohort``."""
+    return f"eligibility/{ctx.spec.cohort.status}.sql"
+
+
 def apply_eligibility(ctx: Context, population: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     """Return the eligible part of ``population`` and the attrition rows.
 
@@ -33,7 +38,7 @@ def apply_eligibility(ctx: Context, population: pd.DataFrame) -> tuple[pd.DataFr
         return population, attrition
 
     ctx.engine.upload("pipe_cohort", population[["entity_id", "anchor_at", "cutoff_at"]])
-    flags = ctx.query(f"eligibility/{status}.sql", f"eligibility {status}").to_pandas()
+    flags = ctx.run(eligibility_template(ctx), ctx.render(eligibility_template(ctx)), f"eligibility {status}").to_pandas()
     keep = population["entity_id"].isin(flags.loc[flags["eligible"].astype(bool), "entity_id"])
     eligible = population[keep].reset_index(drop=True)
     attrition.append({

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipe.context import Context
+from pipe.templates import RenderedSQL
 
 ELIGIBLE_COLUMNS = ["entity_id", "created_at", "anchor_at", "cutoff_at", "lang", "country"]
 
@@ -13,6 +14,13 @@ def upload_eligible(ctx: Context, entities: pd.DataFrame) -> None:
     """Make ``entities`` the session table ``pipe_eligible`` that templates read."""
     columns = [c for c in ELIGIBLE_COLUMNS if c in entities.columns]
     ctx.engine.upload("pipe_eligible", entities[columns])
+
+
+def labels_sql(ctx: Context) -> RenderedSQL:
+    """Render the conversion's label query; it reads ``pipe_eligible``."""
+    conversion = ctx.spec.conversion
+    extra = {conversion.argument: ctx.spec.argument} if conversion.argument else {}
+    return ctx.render(conversion.template, **extra)
 
 
 def build_labels(ctx: Context, eligible: pd.DataFrame) -> pd.DataFrame:
@@ -30,8 +38,7 @@ def build_labels(ctx: Context, eligible: pd.DataFrame) -> pd.DataFrame:
     conversion = ctx.spec.conversion
     ctx.require_tables(conversion)
     upload_eligible(ctx, eligible)
-    extra = {conversion.argument: ctx.spec.argument} if conversion.argument else {}
-    labels = ctx.query(conversion.template, f"labels {conversion.name}", **extra).to_pandas()
+    labels = ctx.run(conversion.template, labels_sql(ctx), f"labels {conversion.name}").to_pandas()
     labels["entity_id"] = labels["entity_id"].astype("int64")
 
     raw = eligible.merge(labels, on="entity_id", how="left", validate="one_to_one")

@@ -60,6 +60,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def default_mode(directory: bool = False) -> int:
+    """Return the permission bits a new file (or folder) gets under the current umask.
+
+    ``tempfile`` creates private files and folders (0600 and 0700); artifacts
+    get the ordinary permissions instead once they are renamed into place.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder."""
     path = Path(path)
@@ -70,6 +81,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temporary, default_mode())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -22,3 +22,6 @@ WHERE CAST(c.anchor_at AS DATE) >= CAST({{ param('anchor_start', anchor_start) }
 WHERE c.created_at < CAST({{ param('cutoff', cutoff) }} AS TIMESTAMP)
   AND c.anchor_at < CAST({{ param('cutoff', cutoff) }} AS TIMESTAMP)
 {% endif %}
+{% if with_ids %}
+  AND c.entity_id IN (SELECT entity_id FROM pipe_ids)
+{% endif %}
