@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import joblib
+from sklearn.metrics import roc_auc_score
 import numpy as np
 import pandas as pd
 
@@ -28,7 +29,8 @@ from pipe.project import Project, now_utc, sha256_file, to_json
 from pipe.report import render_report
 from pipe.templates import RenderedSQL
 from pipe.score import feature_importances, score_test_split
-from pipe.train import DEFAULT_MODEL_SETTINGS, check_labels, fit_model, split_train_test
+from pipe.model_settings import DEFAULT_MODEL_SETTINGS
+from pipe.train import check_labels, fit_model, split_train_test
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,22 @@ def planned_sql(ctx: Context) -> list[tuple[str, str, RenderedSQL]]:
         if not ctx.missing_tables(family):
             planned.append((f"features ({family.name})", family.template, ctx.render(family.template)))
     return planned
+
+
+def demo_truth_roc_auc(ctx: Context, test_rows: pd.DataFrame) -> float | None:
+    """Return the ROC AUC of the demo's hidden propensity on the test split.
+
+    Only demo warehouses (``pipe demo``) have the ``demo_truth`` table; for any
+    other warehouse, or a user cohort, this returns None.
+    """
+    if ctx.spec.entity != "site" or not ctx.engine.table_exists("demo_truth") or test_rows["label"].nunique() < 2:
+        return None
+    ctx.engine.upload("pipe_test_ids", test_rows[["entity_id"]])
+    truth = ctx.engine.fetch_df("SELECT t.site_id AS entity_id, t.propensity FROM demo_truth t JOIN pipe_test_ids i ON i.entity_id = t.site_id")
+    merged = test_rows.merge(truth, on="entity_id", how="inner")
+    if merged["label"].nunique() < 2:
+        return None
+    return float(roc_auc_score(merged["label"], merged["propensity"]))
 
 
 def sample_entities(eligible: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
@@ -98,7 +116,7 @@ class Build:
         seconds = time.perf_counter() - started
         self.timings[name] = round(seconds, 3)
         self.echo(f"      {detail} ({seconds:.1f} s)")
-        log.info("stage %s: %s in %.2f s", name, detail, seconds)
+        log.debug("stage %s: %s in %.2f s", name, detail, seconds)
 
     def run(self, until: str | None = None) -> dict:
         """Run the stages up to and including ``until`` (all when None); return a summary."""
@@ -153,12 +171,13 @@ class Build:
         trained = fit_model(matrix.X[~is_test], y[~is_test], matrix.feature_names, self.model_settings, self.seed)
         model = {"pipeline": trained.pipeline, "threshold": trained.threshold, "feature_names": trained.feature_names, "pipe_version": __version__}
         joblib.dump(model, staging / "model.joblib", compress=3)
-        self._done("train", started, f"{int((~is_test).sum())} training entities, threshold {trained.threshold:.4f}, cross-validated ROC AUC {np.mean(trained.cv_roc_auc):.4f}")
+        self._done("train", started, f"{int((~is_test).sum())} training entities, {len(trained.feature_names)} features, threshold {trained.threshold:.4f}, "
+                   f"cross-validated ROC AUC {np.mean(trained.cv_roc_auc):.4f} (untuned {trained.untuned_cv_roc_auc:.4f})")
         if last == STAGES.index("train"):
             return {"threshold": trained.threshold}
 
         started = self._stage(5, "score")
-        metrics, curves, scores = score_test_split(trained.pipeline, trained.threshold, matrix.X[is_test], y[is_test])
+        metrics, curves, scores = score_test_split(trained.pipeline, trained.threshold, matrix.X[is_test][:, trained.columns], y[is_test])
         importances = feature_importances(trained.pipeline, trained.feature_names)
         test_rows = raw.loc[is_test, ["entity_id", "cutoff_at", "label"]].reset_index(drop=True).assign(score=scores, predicted=(scores >= trained.threshold).astype("int8"))
         split = {
@@ -167,6 +186,10 @@ class Build:
             "test_entities": int(is_test.sum()),
             "test_first_cutoff": str(raw.loc[is_test, "cutoff_at"].min()),
         }
+        truth_auc = demo_truth_roc_auc(ctx, test_rows)
+        if truth_auc is not None:
+            metrics["demo_truth_roc_auc"] = truth_auc
+            metrics["roc_auc_over_demo_truth"] = metrics["roc_auc"] / truth_auc
         self.timings["score"] = round(time.perf_counter() - started, 3)
         model_info = {
             "project": self.project.name,
@@ -175,8 +198,12 @@ class Build:
             "attrition": self.attrition,
             "split": split,
             "test_metrics": metrics,
+            "estimator": {"name": self.model_settings["estimator"], "params": trained.params},
             "cross_validation": {"folds": self.model_settings["folds"], "roc_auc": trained.cv_roc_auc, "mean_roc_auc": float(np.mean(trained.cv_roc_auc))},
-            "tuning_trials": [],
+            "tuning": {"untuned_cv_roc_auc": trained.untuned_cv_roc_auc, "tuned_cv_roc_auc": trained.tuned_cv_roc_auc,
+                       "improved": trained.tuned_cv_roc_auc > trained.untuned_cv_roc_auc},
+            "tuning_trials": trained.trials,
+            "selection": trained.selection,
             "feature_families": families,
             "features": {"count": len(trained.feature_names), "importances_file": "importances.parquet", "top": importances.head(30).to_dict("records")},
             "timings_s": {**self.timings, **{k: round(v, 3) for k, v in trained.timings.items()}},

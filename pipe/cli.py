@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import click
 from pipe import __version__
 from pipe.engines import open_engine
 from pipe.ids import ids_table, read_ids
+from pipe.model_settings import DEFAULT_MODEL_SETTINGS, ESTIMATOR_NAMES
 from pipe.errors import PipeError, ProjectError, SpecError, WarehouseError
 from pipe.project import INFO_FORMAT, Project, check_name, default_mode, library_versions, now_utc, read_info, to_json
 
@@ -27,10 +29,10 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("pipe")
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
     root.propagate = False
 
 
@@ -114,10 +116,18 @@ def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
 @click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Untimed cohort: a file of entity ids, one integer a line, that replaces the cohort query.")
 @click.option("--sample", type=click.IntRange(min=1), help="Train on a random sample of N eligible entities.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling, splitting and the estimator.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling, splitting, tuning and the estimator.")
+@click.option("--model", "estimator", type=click.Choice(ESTIMATOR_NAMES), default=DEFAULT_MODEL_SETTINGS["estimator"], show_default=True,
+              help="Estimator to train; each exposes feature importances.")
+@click.option("--trials", type=click.IntRange(min=0), default=DEFAULT_MODEL_SETTINGS["trials"], show_default=True,
+              help="hyperopt TPE tuning trials; 0 trains the untuned defaults.")
+@click.option("--folds", type=click.IntRange(min=2, max=20), default=DEFAULT_MODEL_SETTINGS["folds"], show_default=True,
+              help="Stratified cross-validation folds for tuning and the threshold.")
 @click.option("--complete-through", type=DATE, help="Last complete day of the data [default: the UTC date of the latest event].")
+@click.option("--control-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Share of scored entities that `pipe predict` puts in the A/B control group, from 0 to 1.")
 @common_options
-def init(name, spec_text, window, days, start, end, analysis_end, ids_file, sample, seed, complete_through, home, warehouse) -> None:
+def init(name, spec_text, window, days, start, end, analysis_end, ids_file, sample, seed, estimator, trials, folds, complete_through, control_share, home, warehouse) -> None:
     """Create project NAME: check the question and dates, write info.json."""
     from pipe.context import make_context
     from pipe.plan import make_plan
@@ -167,6 +177,9 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
             "seed": seed,
             "complete_through": last_complete.isoformat(),
             "complete_through_source": "--complete-through" if complete_through else "latest event",
+            "control_share": control_share,
+            "ab_salt": secrets.token_hex(16),
+            "model": {**DEFAULT_MODEL_SETTINGS, "estimator": estimator, "trials": trials, "folds": folds},
         }
         info = {
             "format": INFO_FORMAT,
@@ -251,6 +264,9 @@ def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: 
     metrics = result.get("test_metrics")
     if metrics:
         click.echo(f"test ROC AUC {metrics['roc_auc']:.4f}")
+        if "demo_truth_roc_auc" in metrics:
+            click.echo(f"demo_truth.propensity ROC AUC on the same test entities {metrics['demo_truth_roc_auc']:.4f} "
+                       f"(model / truth = {metrics['roc_auc_over_demo_truth']:.3f})")
         click.echo(f"test informedness {metrics['informedness']:.4f} at threshold {metrics['threshold']:.4f}")
 
 

@@ -57,7 +57,7 @@ class Context:
         self.executed.append((template, sql))
         started = time.perf_counter()
         rows = self.engine.fetch_arrow(sql.text, sql.params)
-        log.info("%s: %d rows in %.2f s", what, rows.num_rows, time.perf_counter() - started)
+        log.debug("%s: %d rows in %.2f s", what, rows.num_rows, time.perf_counter() - started)
         return rows
 
     def require_tables(self, definition: Definition) -> None:
