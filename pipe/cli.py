@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -19,7 +20,7 @@ from pipe import __version__
 from pipe.engines import open_engine
 from pipe.ids import ids_table, read_ids
 from pipe.model_settings import DEFAULT_MODEL_SETTINGS, ESTIMATOR_NAMES
-from pipe.errors import PipeError, ProjectError, SpecError, WarehouseError
+from pipe.errors import DateRangeError, PipeError, ProjectError, SpecError, WarehouseError
 from pipe.project import INFO_FORMAT, Project, check_name, default_mode, library_versions, now_utc, read_info, to_json
 
 log = logging.getLogger("pipe")
@@ -116,6 +117,8 @@ def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
 @click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Untimed cohort: a file of entity ids, one integer a line, that replaces the cohort query.")
 @click.option("--sample", type=click.IntRange(min=1), help="Train on a random sample of N eligible entities.")
+@click.option("--min-support", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Drop each feature that fewer than N training entities have a non-zero value in.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling, splitting, tuning and the estimator.")
 @click.option("--model", "estimator", type=click.Choice(ESTIMATOR_NAMES), default=DEFAULT_MODEL_SETTINGS["estimator"], show_default=True,
               help="Estimator to train; each exposes feature importances.")
@@ -127,7 +130,7 @@ def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
 @click.option("--control-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of scored entities that `pipe predict` puts in the A/B control group, from 0 to 1.")
 @common_options
-def init(name, spec_text, window, days, start, end, analysis_end, ids_file, sample, seed, estimator, trials, folds, complete_through, control_share, home, warehouse) -> None:
+def init(name, spec_text, window, days, start, end, analysis_end, ids_file, sample, min_support, seed, estimator, trials, folds, complete_through, control_share, home, warehouse) -> None:
     """Create project NAME: check the question and dates, write info.json."""
     from pipe.context import make_context
     from pipe.plan import make_plan
@@ -174,9 +177,12 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
             "ids_file": str(ids_file) if ids_file else None,
             "ids": ids,
             "sample": sample,
+            "min_support": min_support,
             "seed": seed,
             "complete_through": last_complete.isoformat(),
             "complete_through_source": "--complete-through" if complete_through else "latest event",
+            # User template folders at init, so that a rebuild from info.json finds the same definitions.
+            "sql_path": [str(Path(p).resolve()) for p in os.environ.get("PIPE_SQL_PATH", "").split(os.pathsep) if p],
             "control_share": control_share,
             "ab_salt": secrets.token_hex(16),
             "model": {**DEFAULT_MODEL_SETTINGS, "estimator": estimator, "trials": trials, "folds": folds},
@@ -334,6 +340,138 @@ def list_definitions(home: Path, warehouse: str | None) -> None:
     finally:
         if engine is not None:
             engine.close()
+
+
+def _day_options(command):
+    """Add --date, --from, --to and --complete-through to ``predict`` and ``evaluate``."""
+    command = click.option("--complete-through", type=DATE,
+                           help="Last complete day of the data [default: the UTC date of the latest event].")(command)
+    command = click.option("--to", "last_day", type=DATE, help="Last day of a range to backfill, included (YYYY-MM-DD).")(command)
+    command = click.option("--from", "first_day", type=DATE, help="First day of a range to backfill (YYYY-MM-DD); needs --to.")(command)
+    return click.option("--date", "date", type=DATE, help="The day to run (YYYY-MM-DD).")(command)
+
+
+def _resolve_days(date, first_day, last_day) -> tuple[list[dt.date], str]:
+    """Return the days to run and the option that names the last one."""
+    if date is not None:
+        if first_day is not None or last_day is not None:
+            raise SpecError("--date cannot be combined with --from/--to; pass one day or a range")
+        return [date.date()], "--date"
+    if first_day is None or last_day is None:
+        raise SpecError("missing --date, or --from and --to: pass one day or a range of days (YYYY-MM-DD)")
+    first, last = first_day.date(), last_day.date()
+    if first > last:
+        raise DateRangeError(f"--from {first} is after --to {last}; expected --from on or before --to")
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)], "--to"
+
+
+def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt.date], last_option: str,
+              complete_through, run_day, label: str, warn=None) -> None:
+    """Run ``run_day(ctx, day, last_complete)`` for each day on a read-write warehouse.
+
+    The data must be complete through the day before the last one. A range
+    shows a progress bar on stderr; a day that fails stops the run, and the
+    days before it stay written.
+    """
+    from pipe.context import make_context
+    from pipe.daily import check_complete, last_complete_day
+
+    url = warehouse or info["warehouse"].get("path")
+    started = time.perf_counter()
+    results = []
+    with open_engine(url, read_only=False) as engine:
+        ctx = make_context(engine, info)
+        last_complete, source = last_complete_day(ctx, complete_through.date() if complete_through else None)
+        check_complete(last_option, days[-1], last_complete, source)
+        if warn is not None:
+            warn(ctx)
+        with click.progressbar(days, label=label, file=sys.stderr, show_pos=True) if len(days) > 1 else contextlib.nullcontext(days) as bar:
+            for day in bar:
+                try:
+                    results.append(run_day(ctx, day, last_complete))
+                except PipeError as error:
+                    for result in results:
+                        click.echo(result.summary)
+                    kept = f"; the days {days[0]} to {day - dt.timedelta(days=1)} are written" if results else ""
+                    raise type(error)(f"{day}: {error.format_message()}{kept}") from error
+    for result in results:
+        click.echo(result.summary)
+    if len(days) > 1:
+        rows = sum(result.rows for result in results)
+        click.echo(f"{len(days)} days, {rows} rows in {results[0].table} in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command()
+@click.argument("name")
+@_day_options
+@common_options
+def predict(name: str, date, first_day, last_day, complete_through, home: Path, warehouse: str | None) -> None:
+    """Score the entities due on a day and assign their A/B groups.
+
+    A timed project scores the entities whose cutoff is that day (anchored on
+    the day minus --days); an untimed one scores its cohort at the cutoff at
+    midnight starting that day. Replaces the day's rows of pipe_predictions
+    and pipe_ab_groups; needs data complete through the day before.
+    """
+    from pipe.daily import load_model, predict_day, training_overlap
+
+    days, last_option = _resolve_days(date, first_day, last_day)
+    project = Project(home, name)
+    info = project.load_info()
+    model = load_model(project, info)
+    if not info["settings"].get("ab_salt"):
+        _echo(f"warning: info.json of project {name!r} has no ab_salt (it predates A/B groups), so no A/B groups are written; "
+              "create the project again with `pipe init` to assign them")
+
+    def warn(ctx) -> None:
+        overlap = training_overlap(ctx.plan, days[0], days[-1])
+        if overlap:
+            _echo(f"warning: {overlap}")
+
+    def run_day(ctx, day, last_complete):
+        return predict_day(ctx, project.name, model, day, last_complete)
+
+    _run_days(project, info, warehouse, days, last_option, complete_through, run_day, "predicting", warn)
+
+
+@cli.command()
+@click.argument("name")
+@_day_options
+@common_options
+def evaluate(name: str, date, first_day, last_day, complete_through, home: Path, warehouse: str | None) -> None:
+    """Evaluate the predictions whose label windows closed at the start of a day.
+
+    For day D these are the predictions of D minus --window. Replaces the
+    day's row of pipe_evaluations; needs data complete through D minus 1.
+    """
+    from pipe.daily import evaluate_day
+
+    days, last_option = _resolve_days(date, first_day, last_day)
+    project = Project(home, name)
+    info = project.load_info()
+
+    def run_day(ctx, day, last_complete):
+        return evaluate_day(ctx, project.name, day, last_complete)
+
+    _run_days(project, info, warehouse, days, last_option, complete_through, run_day, "evaluating")
+
+
+@cli.command()
+@click.argument("name")
+@common_options
+def audit(name: str, home: Path, warehouse: str | None) -> None:
+    """Check project NAME's features for leakage.
+
+    Builds the features on a scratch copy of the warehouse, changes rows dated
+    at or after each entity's cutoff, builds them again and fails (status 2)
+    naming each feature whose value moved. The warehouse itself is only read.
+    """
+    from pipe.audit import audit_project, report
+
+    info = Project(home, name).load_info()
+    url = warehouse or info["warehouse"].get("path")
+    result = audit_project(info, url, echo=_echo)
+    report(result, echo=click.echo)
 
 
 def main() -> None:

@@ -1,0 +1,86 @@
+"""event_like_PATTERN: the pattern is a regular expression bound as data, never SQL text."""
+
+import hashlib
+
+import pandas as pd
+import pytest
+
+from warehouse import read_table, ts, write_warehouse
+
+EVENT_NAMES = {
+    1: "it's_done",
+    2: "a;b",
+    3: "x--y",
+    4: "back\\slash",
+    5: "price$5",
+    6: "post_publish",
+    7: "post_update",
+    8: "post_publish_scheduled",
+}
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    sites = [(i, 100 + i, ts("2025-01-01 08:00"), "en", "us") for i in EVENT_NAMES]
+    # Each site does its own event once, inside the label window [2025-01-08, 2025-01-15).
+    events = [(i, 100 + i, name, ts("2025-01-09 12:00")) for i, name in EVENT_NAMES.items()]
+    events.append((1, 101, "later", ts("2025-03-01")))
+    return write_warehouse(tmp_path / "w.duckdb", {"sites": sites, "events": events})
+
+
+def fingerprint(path):
+    """Row counts and a digest of every warehouse table's sorted contents."""
+    result = {}
+    for table in ("sites", "users", "subscriptions", "events", "traffic"):
+        frame = read_table(path, f"SELECT * FROM {table} ORDER BY ALL")
+        result[table] = (len(frame), hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest())
+    return result
+
+
+CASES = [
+    ("quote", "it's", {1}),
+    ("semicolon", "a;b", {2}),
+    ("sql_comment", "x--y", {3}),
+    ("backslash", r"back\\slash", {4}),
+    ("dollar_escaped", r"price\$5", {5}),
+    ("dollar_anchor", "publish$", {6}),
+    ("group", "^post_(publish|update)$", {6, 7}),
+    ("search_semantics", "publish", {6, 8}),
+    ("injection", "'; DROP TABLE events; --", set()),
+    ("injection_or", "' OR '1'='1", set()),
+]
+
+
+@pytest.mark.parametrize("pattern, positives", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_pattern_matches_as_regex(run, warehouse, tmp_path, pattern, positives):
+    before = fingerprint(warehouse)
+    result = run("init", "p", "--warehouse", str(warehouse), "--conversion", f"site_any:event_like_{pattern}",
+                 "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01")
+    assert result.exit_code == 0, result.output
+    result = run("build", "p", "--until", "labels")
+    assert result.exit_code == 0, result.output
+
+    raw = pd.read_parquet(tmp_path / "home" / "p" / "raw.parquet")
+    assert set(raw.loc[raw.label == 1, "entity_id"]) == positives
+    assert len(raw) == len(EVENT_NAMES)
+    assert fingerprint(warehouse) == before
+
+
+def test_pattern_absent_from_sql_text(run, warehouse):
+    pattern = "'; DROP TABLE events; --"
+    run("init", "p", "--warehouse", str(warehouse), "--conversion", f"site_any:event_like_{pattern}",
+        "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01")
+    result = run("build", "p", "--dry-run")
+    assert result.exit_code == 0, result.output
+    sql_lines = [line for line in result.output.splitlines() if not line.startswith("--")]
+    assert not any("DROP" in line for line in sql_lines)
+    assert "regexp_matches(ev.event, $pattern)" in result.output
+    assert f"-- parameter pattern = {pattern!r}" in result.output
+
+
+def test_invalid_regex_rejected(run, warehouse, tmp_path):
+    result = run("init", "p", "--warehouse", str(warehouse), "--conversion", "site_any:event_like_post_(",
+                 "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01")
+    assert result.exit_code == 2
+    assert "invalid regular expression 'post_('" in result.stderr
+    assert not (tmp_path / "home" / "p").exists()
