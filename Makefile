@@ -10,7 +10,7 @@ DEMO_WAREHOUSE ?= demo.duckdb
 DEMO_HOME ?= pipe-projects
 DEMO_PROJECT ?= demo_free_to_paid
 
-.PHONY: install demo test clean
+.PHONY: install browser demo test clean
 
 install: $(STAMP)
 
@@ -27,7 +27,14 @@ demo: $(STAMP)
 		--conversion site_free:free_to_paid --days 30 --window 7 --start 2025-02-01 --end 2025-11-25
 	$(BIN)/pipe build $(DEMO_PROJECT) --home $(DEMO_HOME)
 
-test: $(STAMP)
+# The report test opens report.html in headless Chromium (Debian package
+# chromium); installing it needs root and apt-get.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the report test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 clean:

@@ -118,5 +118,18 @@ ROC AUC {_cell(metrics['roc_auc'])}, informedness {_cell(metrics['informedness']
 {_table(cv_rows)}
 <h2>Settings</h2>
 {_table(settings)}
+<p id="render-status"></p>
+<script>
+// Count the plots the browser decoded, and say so when one failed.
+window.addEventListener("load", function () {{
+  var images = Array.prototype.slice.call(document.images);
+  var rendered = images.filter(function (img) {{ return img.complete && img.naturalWidth > 0; }}).length;
+  document.body.setAttribute("data-plots-rendered", String(rendered));
+  document.body.setAttribute("data-plots-total", String(images.length));
+  if (rendered < images.length) {{
+    document.getElementById("render-status").textContent = (images.length - rendered) + " plot(s) failed to render.";
+  }}
+}});
+</script>
 </body></html>
 """
