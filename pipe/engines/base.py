@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 import time
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
 
 import pandas as pd
 import pyarrow as pa
 
 log = logging.getLogger(__name__)
+
+#: Test-only: seconds that ``replace_rows`` sleeps inside its open transaction,
+#: after the DELETE and INSERT and before COMMIT, so that a test can kill the
+#: process mid-write. Unset in normal use.
+PAUSE_BEFORE_COMMIT_ENV = "PIPE_TEST_PAUSE_BEFORE_COMMIT"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """The rows that replace one key's rows of an output table.
+
+    ``key`` maps column names to values, for example ``{"project": "m", "day":
+    date(2025, 7, 1)}``; every row of ``table`` that matches all of them is
+    deleted, then ``rows`` are inserted. ``create_sql`` creates ``table`` when
+    it does not exist (``CREATE TABLE IF NOT EXISTS``).
+    """
+
+    table: str
+    key: dict[str, Any]
+    rows: pa.Table
+    create_sql: str
+
+
+def pause_before_commit() -> None:
+    """Sleep for ``PIPE_TEST_PAUSE_BEFORE_COMMIT`` seconds when it is set (tests only)."""
+    seconds = os.environ.get(PAUSE_BEFORE_COMMIT_ENV)
+    if seconds:
+        log.warning("%s is set: sleeping %s s before COMMIT", PAUSE_BEFORE_COMMIT_ENV, seconds)
+        time.sleep(float(seconds))
 
 
 class Engine(abc.ABC):
@@ -24,6 +55,10 @@ class Engine(abc.ABC):
 
     #: Name used in warehouse URLs and for template overrides.
     dialect: ClassVar[str]
+
+    #: The warehouse configuration file the engine was opened from
+    #: (``pipe.config.WarehouseConfig``), or None when tables keep pipe's names.
+    config: Any = None
 
     @abc.abstractmethod
     def placeholder(self, name: str) -> str:
@@ -50,6 +85,15 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the connection."""
+
+    def replace_rows(self, replacements: Sequence[Replacement]) -> None:
+        """Apply every replacement in one transaction: create the table if missing, delete the key's rows, insert.
+
+        An implementation must be atomic, so that a failure or a killed
+        process leaves every table as it was before the call. Needs a
+        connection opened with write access.
+        """
+        raise NotImplementedError(f"the {self.dialect} engine cannot write output tables yet")
 
     def execute(self, sql: str, params: dict[str, Any] | None = None, what: str = "") -> None:
         """Run a statement that returns no rows; log ``what`` with its duration."""
