@@ -1,0 +1,28 @@
+{#- pipe_evaluations for Impala: the columns of sql/outputs/pipe_evaluations.sql, partitioned
+    by (project, day) so that a day's rows are replaced by overwriting one
+    partition. -#}
+CREATE TABLE IF NOT EXISTS {{ name }} (
+    prediction_day DATE,
+    n BIGINT,
+    positives BIGINT,
+    negatives BIGINT,
+    base_rate DOUBLE,
+    tp BIGINT,
+    fp BIGINT,
+    tn BIGINT,
+    fn BIGINT,
+    tpr DOUBLE,
+    tnr DOUBLE,
+    fpr DOUBLE,
+    fnr DOUBLE,
+    precision DOUBLE,
+    informedness DOUBLE,
+    roc_auc DOUBLE,
+    average_precision DOUBLE,
+    threshold DOUBLE,
+    confusion_matrix STRING,
+    confusion_matrix_normalized STRING,
+    model_sha STRING
+)
+PARTITIONED BY (project STRING, day DATE)
+STORED AS PARQUET
