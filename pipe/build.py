@@ -23,7 +23,7 @@ from pipe.cohort import build_population, population_sql
 from pipe.context import Context
 from pipe.eligibility import apply_eligibility, eligibility_template
 from pipe.errors import DataError
-from pipe.features import build_features
+from pipe.features import DEFAULT_MIN_SUPPORT, build_features
 from pipe.labels import build_labels, labels_sql
 from pipe.project import Project, now_utc, sha256_file, to_json
 from pipe.report import render_report
@@ -158,9 +158,11 @@ class Build:
         check_labels(raw["label"].to_numpy(), self.model_settings["folds"], f"project {self.project.name!r}")
 
         started = self._stage(3, "features")
-        matrix, families = build_features(ctx, raw)
+        min_support = int(self.settings.get("min_support", DEFAULT_MIN_SUPPORT))
+        matrix, families = build_features(ctx, raw, min_support=min_support)
         matrix.save(staging / "features.npz")
-        self._done("features", started, f"{matrix.X.shape[1]} features, {matrix.X.nnz} non-zero values")
+        dropped = sum(family.get("dropped_below_min_support", 0) for family in families)
+        self._done("features", started, f"{matrix.X.shape[1]} features ({dropped} dropped with fewer than {min_support} entities), {matrix.X.nnz} non-zero values")
         if last == STAGES.index("features"):
             return {"families": families}
 

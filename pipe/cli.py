@@ -43,7 +43,8 @@ def common_options(command):
     @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="PIPE_HOME", default="pipe-projects",
                   show_default=True, help="Folder that holds one sub-folder per project (env PIPE_HOME).")
     @click.option("--warehouse", envvar="PIPE_WAREHOUSE", default=None,
-                  help="Warehouse URL; a plain path is a DuckDB file (env PIPE_WAREHOUSE).")
+                  help="Warehouse URL; a path ending in .yml or .yaml is a warehouse configuration file, "
+                       "any other plain path a DuckDB file (env PIPE_WAREHOUSE).")
     @click.option("--debug", is_flag=True, help="Log every step and show a traceback on errors.")
     @functools.wraps(command)
     def wrapper(*args, debug: bool, **kwargs):
@@ -96,10 +97,12 @@ def demo(sites: int, seed: int, out: Path, home: Path, warehouse: str | None) ->
     click.echo(f"wrote {out} in {time.perf_counter() - started:.1f} s: {rows}")
 
 
-def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
-    if not engine.table_exists(renderer_tables["events"]):
+def _latest_event_day(engine) -> dt.date:
+    from pipe.config import missing_tables, table_sources
+
+    if missing_tables(engine, ["events"]):
         raise WarehouseError("the warehouse has no events table to date its last complete day; pass --complete-through YYYY-MM-DD")
-    latest = engine.scalar(f"SELECT MAX(ts) FROM {renderer_tables['events']}")
+    latest = engine.scalar(f"SELECT MAX(ts) FROM {table_sources(engine)['events']}")
     if latest is None:
         raise WarehouseError("the events table is empty, so the last complete day is unknown; pass --complete-through YYYY-MM-DD")
     return latest.date() if isinstance(latest, dt.datetime) else latest
@@ -126,15 +129,16 @@ def _latest_event_day(engine, renderer_tables: dict[str, str]) -> dt.date:
               help="hyperopt TPE tuning trials; 0 trains the untuned defaults.")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=DEFAULT_MODEL_SETTINGS["folds"], show_default=True,
               help="Stratified cross-validation folds for tuning and the threshold.")
-@click.option("--complete-through", type=DATE, help="Last complete day of the data [default: the UTC date of the latest event].")
+@click.option("--complete-through", type=DATE, help="Last complete day of the data [default: complete_through of a warehouse "
+              "configuration file, else the UTC date of the latest event].")
 @click.option("--control-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of scored entities that `pipe predict` puts in the A/B control group, from 0 to 1.")
 @common_options
 def init(name, spec_text, window, days, start, end, analysis_end, ids_file, sample, min_support, seed, estimator, trials, folds, complete_through, control_share, home, warehouse) -> None:
     """Create project NAME: check the question and dates, write info.json."""
+    from pipe.config import describe_warehouse
     from pipe.context import make_context
     from pipe.plan import make_plan
-    from pipe.registry import KNOWN_TABLES
 
     check_name(name)
     project = Project(home, name)
@@ -157,8 +161,13 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
             raise SpecError(f"missing {', '.join(missing)}: a timed cohort needs --days, --start and --end; an untimed one needs --analysis-end")
 
     with open_engine(warehouse, read_only=True) as engine:
-        tables = {t: t for t in KNOWN_TABLES}
-        last_complete = complete_through.date() if complete_through else _latest_event_day(engine, tables)
+        configured = engine.config.complete_through if engine.config is not None else None
+        if complete_through:
+            last_complete, last_complete_source = complete_through.date(), "--complete-through"
+        elif configured:
+            last_complete, last_complete_source = configured, f"complete_through of {engine.config.file}"
+        else:
+            last_complete, last_complete_source = _latest_event_day(engine), "latest event"
         plan = make_plan(
             window=window,
             complete_through=last_complete,
@@ -180,9 +189,11 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
             "min_support": min_support,
             "seed": seed,
             "complete_through": last_complete.isoformat(),
-            "complete_through_source": "--complete-through" if complete_through else "latest event",
-            # User template folders at init, so that a rebuild from info.json finds the same definitions.
-            "sql_path": [str(Path(p).resolve()) for p in os.environ.get("PIPE_SQL_PATH", "").split(os.pathsep) if p],
+            "complete_through_source": last_complete_source,
+            # User template folders at init, those of PIPE_SQL_PATH before those of the warehouse
+            # configuration, so that a rebuild from info.json finds the same definitions.
+            "sql_path": [str(Path(p).resolve()) for p in os.environ.get("PIPE_SQL_PATH", "").split(os.pathsep) if p]
+                        + [str(folder) for folder in (engine.config.sql_path if engine.config is not None else [])],
             "control_share": control_share,
             "ab_salt": secrets.token_hex(16),
             "model": {**DEFAULT_MODEL_SETTINGS, "estimator": estimator, "trials": trials, "folds": folds},
@@ -193,7 +204,7 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
             "created_at": now_utc(),
             "settings": settings,
             "plan": plan.to_json(),
-            "warehouse": engine.describe(),
+            "warehouse": describe_warehouse(engine),
             "versions": library_versions(),
             "artifacts": {},
         }
@@ -208,6 +219,7 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
     _create_project(project, info)
     click.echo(f"created {project.path}")
     click.echo(f"  cutoffs {plan.first_cutoff} to {plan.last_cutoff}, label windows end by {plan.last_window_end} (last complete day {last_complete})")
+    _sync_to_hdfs(project)
 
 
 def _check_pattern(engine, ctx) -> None:
@@ -225,7 +237,7 @@ def _report_missing_ids(engine, ctx, ids: list[int], ids_file: Path) -> None:
     engine.upload("pipe_ids", ids_table(ids))
     sql = ctx.render("stages/missing_ids.sql")
     missing = engine.fetch_arrow(sql.text, sql.params).column("entity_id").to_pylist()
-    table = ctx.renderer.tables[ctx.spec.entity + "s"]
+    table = ctx.spec.entity + "s"
     if len(missing) == len(ids):
         raise SpecError(f"none of the {len(ids)} ids in {ids_file} is in the warehouse's {table} table; check that the file lists {ctx.spec.entity} ids")
     if missing:
@@ -261,8 +273,7 @@ def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: 
         _print_plan(target, home, warehouse)
         return
     project, info = _resolve_build_target(target, home)
-    url = warehouse or info["warehouse"].get("path")
-    with open_engine(url, read_only=True) as engine:
+    with _open_project_warehouse(info, warehouse, read_only=True) as engine:
         ctx = make_context(engine, info)
         result = Build(project, info, ctx, echo=_echo).run(until)
 
@@ -274,6 +285,7 @@ def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: 
             click.echo(f"demo_truth.propensity ROC AUC on the same test entities {metrics['demo_truth_roc_auc']:.4f} "
                        f"(model / truth = {metrics['roc_auc_over_demo_truth']:.3f})")
         click.echo(f"test informedness {metrics['informedness']:.4f} at threshold {metrics['threshold']:.4f}")
+    _sync_to_hdfs(project)
 
 
 def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
@@ -281,8 +293,7 @@ def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
     from pipe.context import make_context
 
     info = read_info(Path(target)) if target.endswith(".json") else Project(home, target).load_info()
-    url = warehouse or info["warehouse"].get("path")
-    with open_engine(url, read_only=True) as engine:
+    with _open_project_warehouse(info, warehouse, read_only=True) as engine:
         ctx = make_context(engine, info)
         click.echo(f"-- project {info['name']}: {info['settings']['conversion']}, engine {engine.dialect}")
         for key, value in info["plan"].items():
@@ -292,6 +303,15 @@ def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
             for name, value in sql.params.items():
                 click.echo(f"-- parameter {name} = {value!r}")
             click.echo(sql.text.rstrip() + ";")
+
+
+def _open_project_warehouse(info: dict, warehouse: str | None, read_only: bool):
+    """Open ``--warehouse`` when given, else the warehouse recorded in the project's info.json."""
+    from pipe.config import open_recorded
+
+    if warehouse:
+        return open_engine(warehouse, read_only=read_only)
+    return open_recorded(info["warehouse"], read_only=read_only)
 
 
 def _resolve_build_target(target: str, home: Path) -> tuple[Project, dict]:
@@ -319,12 +339,13 @@ def list_definitions(home: Path, warehouse: str | None) -> None:
 
     With --warehouse, also say whether the warehouse has the tables each needs.
     """
+    from pipe.config import missing_tables
     from pipe.registry import KINDS, Registry
     from pipe.templates import sql_search_path
 
-    registry = Registry(sql_search_path())
     engine = open_engine(warehouse, read_only=True) if warehouse else None
     try:
+        registry = Registry(sql_search_path(engine.config.sql_path if engine is not None and engine.config is not None else []))
         for kind in KINDS:
             click.echo(f"{kind}:")
             for name in registry.names(kind):
@@ -333,7 +354,7 @@ def list_definitions(home: Path, warehouse: str | None) -> None:
                 scope = definition.status if kind == "cohorts" else ", ".join(definition.applies_to)
                 availability = ""
                 if engine is not None:
-                    missing = [t for t in definition.requires if not engine.table_exists(t)]
+                    missing = missing_tables(engine, definition.requires)
                     availability = f"  [missing table: {', '.join(missing)}]" if missing else "  [ready]"
                 click.echo(f"  {shown:<24} {scope:<16} {definition.description}{availability}")
                 click.echo(f"  {'':<24} {'':<16} from {definition.source}")
@@ -345,7 +366,8 @@ def list_definitions(home: Path, warehouse: str | None) -> None:
 def _day_options(command):
     """Add --date, --from, --to and --complete-through to ``predict`` and ``evaluate``."""
     command = click.option("--complete-through", type=DATE,
-                           help="Last complete day of the data [default: the UTC date of the latest event].")(command)
+                           help="Last complete day of the data [default: complete_through of a warehouse "
+                                "configuration file, else the UTC date of the latest event].")(command)
     command = click.option("--to", "last_day", type=DATE, help="Last day of a range to backfill, included (YYYY-MM-DD).")(command)
     command = click.option("--from", "first_day", type=DATE, help="First day of a range to backfill (YYYY-MM-DD); needs --to.")(command)
     return click.option("--date", "date", type=DATE, help="The day to run (YYYY-MM-DD).")(command)
@@ -376,10 +398,12 @@ def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt
     from pipe.context import make_context
     from pipe.daily import check_complete, last_complete_day
 
-    url = warehouse or info["warehouse"].get("path")
     started = time.perf_counter()
     results = []
-    with open_engine(url, read_only=False) as engine:
+    with _open_project_warehouse(info, warehouse, read_only=False) as engine:
+        if engine.config is not None and engine.config.database is None:
+            raise WarehouseError(f"{engine.config.file} names no DuckDB file to write the output tables into; "
+                                 "add connection: path: FILE to it")
         ctx = make_context(engine, info)
         last_complete, source = last_complete_day(ctx, complete_through.date() if complete_through else None)
         check_complete(last_option, days[-1], last_complete, source)
@@ -408,10 +432,11 @@ def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt
 def predict(name: str, date, first_day, last_day, complete_through, home: Path, warehouse: str | None) -> None:
     """Score the entities due on a day and assign their A/B groups.
 
-    A timed project scores the entities whose cutoff is that day (anchored on
-    the day minus --days); an untimed one scores its cohort at the cutoff at
-    midnight starting that day. Replaces the day's rows of pipe_predictions
-    and pipe_ab_groups; needs data complete through the day before.
+    A timed project scores the entities whose cutoff is that day, that is
+    those anchored --days before it. An untimed project scores its cohort at
+    the cutoff at midnight starting that day. The day's rows of
+    pipe_predictions and pipe_ab_groups are replaced, and the data must be
+    complete through the day before.
     """
     from pipe.daily import load_model, predict_day, training_overlap
 
@@ -441,8 +466,8 @@ def predict(name: str, date, first_day, last_day, complete_through, home: Path, 
 def evaluate(name: str, date, first_day, last_day, complete_through, home: Path, warehouse: str | None) -> None:
     """Evaluate the predictions whose label windows closed at the start of a day.
 
-    For day D these are the predictions of D minus --window. Replaces the
-    day's row of pipe_evaluations; needs data complete through D minus 1.
+    For day D these are the predictions of D minus --window. The day's row of
+    pipe_evaluations is replaced, and the data must be complete through D minus 1.
     """
     from pipe.daily import evaluate_day
 
@@ -467,11 +492,97 @@ def audit(name: str, home: Path, warehouse: str | None) -> None:
     naming each feature whose value moved. The warehouse itself is only read.
     """
     from pipe.audit import audit_project, report
+    from pipe.config import is_config_path
 
     info = Project(home, name).load_info()
     url = warehouse or info["warehouse"].get("path")
+    if warehouse is None:
+        configured = info["warehouse"].get("config_file")
+    else:
+        configured = warehouse if is_config_path(warehouse) else None
+    if configured:
+        # NOTE: the audit copies tables by pipe's names out of a DuckDB file. The
+        # tables of a configuration file (renamed columns, CSV or Parquet files)
+        # would first have to be copied through their subqueries.
+        raise WarehouseError(f"pipe audit reads DuckDB warehouse files only, not the warehouse configuration {configured}; "
+                             "audit a DuckDB file whose tables have pipe's names")
     result = audit_project(info, url, echo=_echo)
     report(result, echo=click.echo)
+
+
+def _sync_to_hdfs(project: Project, required: bool = False) -> None:
+    """Copy the project folder to HDFS when PIPE_HDFS_URL is set (see pipe.hdfs_sync)."""
+    from pipe.hdfs_sync import URL_ENV, SyncError, hdfs_settings, sync_project
+
+    settings = hdfs_settings()
+    if settings is None:
+        if required:
+            raise SyncError(f"HDFS is not configured: set {URL_ENV} to the namenode's WebHDFS address, e.g. http://namenode:9870")
+        return
+    copied = sync_project(project.path, project.name, settings)
+    click.echo(f"copied {len(copied)} files to HDFS {settings.url}{settings.remote_folder(project.name)}")
+
+
+@cli.command()
+@click.argument("name")
+@common_options
+def sync(name: str, home: Path, warehouse: str | None) -> None:
+    """Copy project NAME's folder to HDFS (PIPE_HDFS_URL, PIPE_HDFS_USER, PIPE_HDFS_ROOT).
+
+    init, build and schedule do this by themselves when PIPE_HDFS_URL is set.
+    """
+    project = Project(home, name)
+    project.load_info()
+    _sync_to_hdfs(project, required=True)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--start", type=DATE, help="First day to run (YYYY-MM-DD) [default: tomorrow in UTC].")
+@click.option("--end", type=DATE, help="Day after the last run (YYYY-MM-DD) [default: a year after --start].")
+@click.option("--at", "at_time", type=click.DateTime(formats=["%H:%M"]), default="06:00", show_default=True,
+              help="Time of day (HH:MM, UTC) at which the coordinator starts each day's run.")
+@click.option("--conda-env", help="Conda environment to run pipe in [default: the name in conda/environment.yml, else pipe].")
+@click.option("--name-node", default="hdfs://NAMENODE:8020", show_default=True, help="nameNode of job.properties.")
+@click.option("--job-tracker", default="RESOURCEMANAGER:8032", show_default=True, help="jobTracker (the YARN resource manager) of job.properties.")
+@click.option("--queue", default="default", show_default=True, help="YARN queue of the shell actions.")
+@common_options
+def schedule(name: str, start, end, at_time, conda_env, name_node, job_tracker, queue, home: Path, warehouse: str | None) -> None:
+    """Write what a cluster needs to run project NAME daily.
+
+    Writes NAME/schedule/: an Oozie workflow.xml (pipe predict, then pipe
+    evaluate, for the day), coordinator.xml (daily), job.properties, and
+    run_daily.sh, a shell entry point for cron or Airflow.
+    """
+    from pipe.hdfs_sync import hdfs_settings
+    from pipe.schedule import FOLDER, Schedule, conda_env_name, write_schedule
+    from pipe.templates import PACKAGE_DIR
+
+    project = Project(home, name)
+    info = project.load_info()
+    first = start.date() if start else dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    last = end.date() if end else first + dt.timedelta(days=365)
+    if last <= first:
+        raise DateRangeError(f"--end {last} is not after --start {first}; expected a later --end")
+    url = warehouse or info["warehouse"].get("config_file") or info["warehouse"].get("path")
+    settings = hdfs_settings()
+    root = settings.root if settings is not None else f"/user/{os.environ.get('USER', 'USER')}/pipe-projects"
+    plan = Schedule(
+        project=name,
+        home=str(home.resolve()),
+        warehouse=str(url),
+        conda_env=conda_env or conda_env_name(PACKAGE_DIR.parent / "conda" / "environment.yml"),
+        start=first,
+        end=last,
+        at=at_time.time(),
+        name_node=name_node,
+        job_tracker=job_tracker,
+        queue=queue,
+        app_path=f"{root}/{name}/{FOLDER}",
+    )
+    folder = write_schedule(project, plan)
+    click.echo(f"wrote {folder}: run_daily.sh, workflow.xml, coordinator.xml, job.properties (daily at {plan.at:%H:%M} UTC from {first})")
+    _sync_to_hdfs(project)
 
 
 def main() -> None:

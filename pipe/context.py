@@ -9,10 +9,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipe.config import missing_tables, missing_tables_hint, table_sources
 from pipe.engines import Engine
 from pipe.errors import WarehouseError
 from pipe.plan import DatePlan
-from pipe.registry import KNOWN_TABLES, Definition, Registry
+from pipe.registry import Definition, Registry
 from pipe.spec import Spec, parse_spec
 from pipe.templates import RenderedSQL, SQLRenderer, sql_search_path
 
@@ -66,12 +67,12 @@ class Context:
         if missing:
             kind = definition.kind.rstrip("s")
             raise WarehouseError(
-                f"{kind} {definition.name!r} needs table(s) {', '.join(missing)}, which the warehouse "
-                f"{self.engine.describe().get('path', '')} does not have"
+                f"{kind} {definition.name!r} needs table(s) {', '.join(missing)}, {missing_tables_hint(self.engine)}"
             )
 
     def missing_tables(self, definition: Definition) -> list[str]:
-        return [t for t in definition.requires if not self.engine.table_exists(self.renderer.tables[t])]
+        """Return the tables that ``definition`` needs and the warehouse (or its configuration) lacks."""
+        return missing_tables(self.engine, definition.requires)
 
 
 def make_context(engine: Engine, info: dict[str, Any]) -> Context:
@@ -79,7 +80,7 @@ def make_context(engine: Engine, info: dict[str, Any]) -> Context:
     settings = info["settings"]
     folders = sql_search_path(settings.get("sql_path") or [])
     registry = Registry(folders)
-    tables = {t: t for t in KNOWN_TABLES}
+    tables = table_sources(engine)
     renderer = SQLRenderer(engine.dialect, engine.placeholder, tables, folders)
     spec = parse_spec(settings["conversion"], registry)
     plan = DatePlan.from_json(info["plan"])

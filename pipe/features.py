@@ -10,6 +10,8 @@ and loaded back with ``load_features`` or, as a DataFrame, with
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +23,13 @@ import scipy.sparse as sp
 
 from pipe.context import Context
 from pipe.labels import upload_eligible
+from pipe.registry import Definition
 
 log = logging.getLogger(__name__)
+
+#: Default of the ``min_support`` setting: a feature is kept when at least this
+#: many training entities have a non-zero value in it.
+DEFAULT_MIN_SUPPORT = 5
 
 
 @dataclass
@@ -88,11 +95,40 @@ def load_features(path: Path) -> FeatureMatrix:
         return FeatureMatrix(X, stored["entity_ids"], [str(n) for n in stored["feature_names"]])
 
 
+def entity_positions(entity_ids: np.ndarray, row_ids: np.ndarray) -> np.ndarray:
+    """Return the index in ``entity_ids`` (sorted ascending) of each of ``row_ids``.
+
+    Raises ValueError when a row's id is not in ``entity_ids``. Ids that span
+    a range at most a few times the number of entities, as warehouse ids
+    usually do, are looked up in a dense table, which is several times faster
+    than a binary search over millions of rows.
+    """
+    if len(row_ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(entity_ids) == 0:
+        found = False
+    elif int(entity_ids[-1]) - int(entity_ids[0]) < 4 * len(entity_ids) + 1_000_000:
+        low, high = int(entity_ids[0]), int(entity_ids[-1])
+        lookup = np.full(high - low + 1, -1, dtype=np.int64)
+        lookup[entity_ids - low] = np.arange(len(entity_ids))
+        inside = (row_ids >= low) & (row_ids <= high)
+        positions = lookup[np.where(inside, row_ids - low, 0)]
+        found = bool(inside.all()) and not (positions < 0).any()
+    else:
+        positions = np.minimum(np.searchsorted(entity_ids, row_ids), len(entity_ids) - 1)
+        found = np.array_equal(entity_ids[positions], row_ids)
+    if not found:
+        unknown = np.setdiff1d(row_ids, entity_ids)[:3].tolist()
+        raise ValueError(f"feature rows name entity ids that are not in pipe_eligible, such as {unknown}; a family's template must return only eligible entities")
+    return positions
+
+
 def long_rows_to_matrix(rows: pa.Table, entity_ids: np.ndarray) -> FeatureMatrix:
     """Pivot long rows into a CSR matrix whose columns are sorted by name.
 
     ``entity_ids`` must be sorted ascending and contain every ``entity_id`` of
-    ``rows``. Repeated (entity, feature) pairs are summed.
+    ``rows``. Repeated (entity, feature) pairs are summed, and values that are
+    zero are dropped, so that every stored value is non-zero.
     """
     encoded = pc.dictionary_encode(rows.column("feature")).combine_chunks()
     names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
@@ -102,43 +138,88 @@ def long_rows_to_matrix(rows: pa.Table, entity_ids: np.ndarray) -> FeatureMatrix
     columns = rank[encoded.indices.to_numpy(zero_copy_only=False)]
 
     row_ids = rows.column("entity_id").to_numpy().astype(np.int64, copy=False)
-    positions = np.searchsorted(entity_ids, row_ids)
-    if len(row_ids) and (positions.max() >= len(entity_ids) or not np.array_equal(entity_ids[positions], row_ids)):
-        raise ValueError("feature rows name entities that are not in the eligible set")
+    positions = entity_positions(entity_ids, row_ids)
     values = rows.column("value").to_numpy().astype(np.float32, copy=False)
 
     X = sp.coo_matrix((values, (positions, columns)), shape=(len(entity_ids), len(names))).tocsr()
     X.sum_duplicates()
+    X.eliminate_zeros()
     return FeatureMatrix(X, entity_ids, [str(n) for n in names[order]])
 
 
-def build_features(ctx: Context, raw: pd.DataFrame) -> tuple[FeatureMatrix, list[dict]]:
+def drop_rare_features(matrix: FeatureMatrix, min_support: int) -> tuple[FeatureMatrix, int]:
+    """Drop the columns that fewer than ``min_support`` entities have a non-zero value in.
+
+    Returns the matrix of the kept columns, in their order, and the number of
+    columns dropped.
+    """
+    support = matrix.X.getnnz(axis=0)
+    keep = np.flatnonzero(support >= min_support)
+    dropped = len(matrix.feature_names) - len(keep)
+    if dropped == 0:
+        return matrix, 0
+    X = matrix.X[:, keep].tocsr()
+    names = [matrix.feature_names[i] for i in keep]
+    return FeatureMatrix(X, matrix.entity_ids, names), dropped
+
+
+def family_matrices(ctx: Context, entity_ids: np.ndarray) -> Iterator[tuple[Definition, FeatureMatrix | None, dict]]:
+    """Run each feature family that applies to the cohort, one at a time.
+
+    ``pipe_eligible`` must already hold the entities of ``entity_ids`` (sorted
+    ascending). Yields the family, its matrix (None when the warehouse lacks a
+    table it needs, which is logged as a warning) and its report entry:
+    family, status, features, rows and seconds.
+    """
+    for family in ctx.registry.families_for(ctx.spec.cohort.status):
+        missing = ctx.missing_tables(family)
+        if missing:
+            log.warning("feature family %s skipped: the warehouse has no %s table", family.name, ", ".join(missing))
+            yield family, None, {"family": family.name, "status": f"skipped: no table {', '.join(missing)}", "features": 0, "rows": 0}
+            continue
+        started = time.perf_counter()
+        rows = ctx.query(family.template, f"features {family.name}")
+        block = long_rows_to_matrix(rows, entity_ids)
+        entry = {
+            "family": family.name,
+            "status": "built",
+            "features": len(block.feature_names),
+            "rows": rows.num_rows,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        del rows  # frees the long rows before the next family runs
+        yield family, block, entry
+
+
+def build_features(ctx: Context, raw: pd.DataFrame, min_support: int = 1) -> tuple[FeatureMatrix, list[dict]]:
     """Run every feature family that applies to the cohort and stack the results.
 
-    Families whose tables the warehouse lacks are skipped with a warning.
+    Families whose tables the warehouse lacks are skipped with a warning. A
+    feature that fewer than ``min_support`` entities have a non-zero value in
+    is dropped; the default of 1 keeps every feature that any entity has.
+    Scoring must keep the default, because a model's columns were fixed when
+    it was trained.
 
     Returns
     -------
     matrix : FeatureMatrix
         One row per entity of ``raw``, in ascending ``entity_id`` order.
     families : list of dict
-        Per family: name, status (built or skipped and why), features, rows.
+        Per family: name, status (built or skipped and why), features kept,
+        features dropped below ``min_support``, long rows and seconds.
     """
-    status = ctx.spec.cohort.status
     entity_ids = np.sort(raw["entity_id"].to_numpy(dtype=np.int64))
     upload_eligible(ctx, raw)
 
     blocks, report = [], []
-    for family in ctx.registry.families_for(status):
-        missing = ctx.missing_tables(family)
-        if missing:
-            log.warning("feature family %s skipped: the warehouse has no %s table", family.name, ", ".join(missing))
-            report.append({"family": family.name, "status": f"skipped: no table {', '.join(missing)}", "features": 0, "rows": 0})
-            continue
-        rows = ctx.query(family.template, f"features {family.name}")
-        block = long_rows_to_matrix(rows, entity_ids)
-        blocks.append(block)
-        report.append({"family": family.name, "status": "built", "features": len(block.feature_names), "rows": rows.num_rows})
+    for family, block, entry in family_matrices(ctx, entity_ids):
+        if block is not None:
+            block, dropped = drop_rare_features(block, min_support)
+            entry["features"] = len(block.feature_names)
+            entry["dropped_below_min_support"] = dropped
+            log.info("feature family %s: %d features kept, %d dropped with fewer than %d entities", family.name, entry["features"], dropped, min_support)
+            blocks.append(block)
+        report.append(entry)
 
     if not blocks:
         X = sp.csr_matrix((len(entity_ids), 0), dtype=np.float32)

@@ -69,3 +69,13 @@ def test_build_unknown_project(run, tmp_path):
     result = run("build", "missing")
     assert result.exit_code == 2
     assert "project 'missing' not found" in result.stderr
+
+
+def test_build_features_with_one_day(run, tmp_path):
+    warehouse = sites_with_conversions(tmp_path / "w.duckdb", {1, 2, 3})
+    result = run("init", "p", "--warehouse", str(warehouse), "--conversion", "site_free:free_to_paid",
+                 "--days", "1", "--window", "30", "--start", "2025-01-01", "--end", "2025-01-01")
+    assert result.exit_code == 0, result.output
+    result = run("build", "p", "--until", "features")
+    assert result.exit_code == 0, result.output
+    assert "features.npz" in project_files(tmp_path)

@@ -18,4 +18,11 @@
 
 {% macro month(ts) %}month({{ ts }}){% endmacro %}
 
-{% macro concat(a, b) %}({{ a }} || {{ b }}){% endmacro %}
+{# The concatenation of any number of string expressions. #}
+{% macro concat() %}({{ varargs | join(' || ') }}){% endmacro %}
+
+{# Whole days from the date `start` to the date `end`; negative when `end` is earlier. #}
+{% macro days_between(start, end) %}date_diff('day', {{ start }}, {{ end }}){% endmacro %}
+
+{# Whole microseconds from the timestamp `start` to the timestamp `end`, as a BIGINT. #}
+{% macro microseconds_between(start, end) %}date_diff('microsecond', {{ start }}, {{ end }}){% endmacro %}
