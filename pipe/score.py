@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
@@ -10,9 +13,29 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from pipe.metrics import binary_metrics
 
 
-def predict_scores(pipeline, X) -> np.ndarray:
-    """Return the probability of class 1 for each row of ``X``."""
-    return pipeline.predict_proba(X)[:, 1]
+def predict_scores(pipeline, X, rows_per_chunk: int = 20_000) -> np.ndarray:
+    """Return the probability of class 1 for each row of ``X``, the same on every run.
+
+    A forest with ``n_jobs`` > 1 adds its trees' probabilities in thread
+    order, so the last bit of a score can change between runs. Here each row
+    chunk is scored by one thread that adds the trees in order, and the
+    chunks run in parallel threads (tree prediction releases the GIL).
+    """
+    estimator = pipeline[-1]
+    n_rows = X.shape[0]
+    if n_rows == 0:
+        return np.zeros(0, dtype=float)
+    bounds = list(range(0, n_rows, rows_per_chunk)) + [n_rows]
+    saved_jobs = getattr(estimator, "n_jobs", None)
+    if saved_jobs is not None:
+        estimator.n_jobs = 1
+    try:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            parts = list(pool.map(lambda i: pipeline.predict_proba(X[bounds[i]:bounds[i + 1]])[:, 1], range(len(bounds) - 1)))
+    finally:
+        if saved_jobs is not None:
+            estimator.n_jobs = saved_jobs
+    return np.concatenate(parts)
 
 
 def feature_importances(pipeline, feature_names: list[str]) -> pd.DataFrame:

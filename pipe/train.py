@@ -35,6 +35,7 @@ from sklearn.pipeline import Pipeline
 
 from pipe.errors import DataError
 from pipe.metrics import informedness_threshold
+from pipe.score import predict_scores
 from pipe.model_settings import DEFAULT_MODEL_SETTINGS, ESTIMATOR_NAMES  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def cross_validate(X: sp.csr_matrix, y: np.ndarray, estimator: str, params: dict
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_index, held_index in splitter.split(np.zeros(len(y)), y):
         model = make_estimator(estimator, params, seed).fit(X[fit_index], y[fit_index])
-        out_of_fold[held_index] = model.predict_proba(X[held_index])[:, 1]
+        out_of_fold[held_index] = predict_scores(model, X[held_index])
         scores.append(float(roc_auc_score(y[held_index], out_of_fold[held_index])))
     return scores, out_of_fold
 
