@@ -109,6 +109,8 @@ def test_build_predict_evaluate(run, url, demo, home, tmp_path):
     pd.testing.assert_frame_equal(hs2, duck)
     assert hs2["label"].sum() > 0
 
+    # NOTE: in one run, predict for 2025-09-01 scored no entity through this engine while
+    # DuckDB scored one; the cause is not known, and the day's entities are not compared with DuckDB's.
     for _ in range(2):  # the second run replaces the day's rows
         result = run("predict", "p", "--date", "2025-09-08", home=home)
         assert result.exit_code == 0, result.output
