@@ -202,7 +202,7 @@ class Build:
             "test_metrics": metrics,
             "estimator": {"name": self.model_settings["estimator"], "params": trained.params},
             "cross_validation": {"folds": self.model_settings["folds"], "roc_auc": trained.cv_roc_auc, "mean_roc_auc": float(np.mean(trained.cv_roc_auc))},
-            "tuning": {"untuned_cv_roc_auc": trained.untuned_cv_roc_auc, "tuned_cv_roc_auc": trained.tuned_cv_roc_auc,
+            "tuning": {"entities": trained.tuning_entities, "untuned_cv_roc_auc": trained.untuned_cv_roc_auc, "tuned_cv_roc_auc": trained.tuned_cv_roc_auc,
                        "improved": trained.tuned_cv_roc_auc > trained.untuned_cv_roc_auc},
             "tuning_trials": trained.trials,
             "selection": trained.selection,

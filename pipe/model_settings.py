@@ -11,4 +11,7 @@ DEFAULT_MODEL_SETTINGS = {
     "test_size": 0.2,
     "selection_ratio": 0.1,
     "selection_tolerance": 0.005,
+    # Tuning, selection and the threshold use a stratified sample of at most
+    # this many training entities, so their cost stops growing with the cohort.
+    "tuning_max_entities": 20_000,
 }

@@ -5,8 +5,9 @@
   projects, which share one cutoff, use a stratified random split.
 - Tuning uses hyperopt's TPE over the estimator's main parameters; each trial
   is scored by the mean ROC AUC of stratified k-fold cross-validation on the
-  training split. The untuned defaults are always the first trial, so the
-  tuned score is compared with them.
+  training split, or on a stratified sample of ``tuning_max_entities`` of it
+  when it is larger. The untuned defaults are always the first trial, so the
+  tuned score is compared with them. The final model sees the whole split.
 - Selection drops the features whose importance is below ``selection_ratio``
   times the mean importance, cross-validates again, and keeps the smaller
   model unless its ROC AUC is lower by more than ``selection_tolerance``.
@@ -74,6 +75,7 @@ class TrainedModel:
     untuned_cv_roc_auc: float
     tuned_cv_roc_auc: float
     selection: dict
+    tuning_entities: int
     cv_roc_auc: list[float]
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -165,6 +167,15 @@ def _tune(X, y, settings: dict, seed: int) -> tuple[list[dict], dict[int, np.nda
     return records, out_of_fold
 
 
+def tuning_subsample(y: np.ndarray, max_entities: int, seed: int) -> np.ndarray:
+    """Return the sorted row indices used for tuning: all rows, or a stratified
+    sample of ``max_entities`` of them when there are more."""
+    if len(y) <= max_entities:
+        return np.arange(len(y))
+    _, chosen = train_test_split(np.arange(len(y)), test_size=max_entities, stratify=y, random_state=seed)
+    return np.sort(chosen)
+
+
 def fit_model(X: sp.csr_matrix, y: np.ndarray, feature_names: list[str], settings: dict, seed: int) -> TrainedModel:
     """Tune, select features, fit the final pipeline and choose its threshold.
 
@@ -180,11 +191,16 @@ def fit_model(X: sp.csr_matrix, y: np.ndarray, feature_names: list[str], setting
     """
     estimator, folds = settings["estimator"], settings["folds"]
     check_labels(y, folds, "the training split")
+
+    # Tuning, selection and the threshold use a stratified subsample of a
+    # large training split; the final model is fitted on all of it.
+    tuning_rows = tuning_subsample(y, int(settings["tuning_max_entities"]), seed)
+    X_tune, y_tune = X[tuning_rows], y[tuning_rows]
     timings = {}
 
     # Tuning: the defaults first, then TPE's proposals.
     started = time.perf_counter()
-    trials, out_of_fold = _tune(X, y, settings, seed)
+    trials, out_of_fold = _tune(X_tune, y_tune, settings, seed)
     best = max(trials, key=lambda r: r["cv_roc_auc_mean"])
     params = best["params"]
     timings["tuning_s"] = round(time.perf_counter() - started, 2)
@@ -200,7 +216,7 @@ def fit_model(X: sp.csr_matrix, y: np.ndarray, feature_names: list[str], setting
                  "features_after": int(X.shape[1]), "cv_roc_auc_before": tuned, "cv_roc_auc_after": None, "kept_smaller_model": False}
     columns, chosen_scores, chosen_oof, pipeline = np.arange(X.shape[1]), best["cv_roc_auc"], out_of_fold[best["trial"]], full
     if 0 < len(keep) < X.shape[1]:
-        reduced_scores, reduced_oof = cross_validate(X[:, keep], y, estimator, params, folds, seed)
+        reduced_scores, reduced_oof = cross_validate(X_tune[:, keep], y_tune, estimator, params, folds, seed)
         selection["features_after"] = int(len(keep))
         selection["cv_roc_auc_after"] = float(np.mean(reduced_scores))
         if np.mean(reduced_scores) >= tuned - settings["selection_tolerance"]:
@@ -211,7 +227,7 @@ def fit_model(X: sp.csr_matrix, y: np.ndarray, feature_names: list[str], setting
                  "kept the smaller model" if selection["kept_smaller_model"] else "kept every feature")
     timings["selection_s"] = round(time.perf_counter() - started, 2)
 
-    threshold = informedness_threshold(y, chosen_oof)
+    threshold = informedness_threshold(y_tune, chosen_oof)
     return TrainedModel(
         pipeline=pipeline,
         threshold=threshold,
@@ -220,6 +236,7 @@ def fit_model(X: sp.csr_matrix, y: np.ndarray, feature_names: list[str], setting
         params=params,
         trials=trials,
         untuned_cv_roc_auc=untuned,
+        tuning_entities=int(len(tuning_rows)),
         tuned_cv_roc_auc=tuned,
         selection=selection,
         cv_roc_auc=list(chosen_scores),
