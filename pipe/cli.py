@@ -337,7 +337,7 @@ def _resolve_build_target(target: str, home: Path) -> tuple[Project, dict]:
 def list_definitions(home: Path, warehouse: str | None) -> None:
     """List every cohort, conversion and feature family.
 
-    With --warehouse, also say whether the warehouse has the tables each needs.
+    With --warehouse, also show whether the warehouse has the tables each needs.
     """
     from pipe.config import missing_tables
     from pipe.registry import KINDS, Registry

@@ -1,4 +1,4 @@
-"""What every stage needs: the engine, the templates, the spec and the date plan."""
+"""The stages' shared context: the engine, the templates, the spec and the date plan."""
 
 from __future__ import annotations
 

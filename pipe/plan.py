@@ -1,7 +1,7 @@
 """The date plan: cutoffs, label windows and the completeness check.
 
 All instants are naive ``datetime`` values meaning UTC. Intervals are
-half-open ``[start, end)``. The last complete day C means the warehouse holds
+half-open ``[start, end)``. The last complete day C means the warehouse contains
 every row dated up to midnight at the end of C, that is before C + 1 day.
 """
 

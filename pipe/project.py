@@ -1,6 +1,6 @@
 """A project folder: ``info.json``, its artifacts and their checksums.
 
-A project lives in ``HOME/NAME/``. ``info.json`` holds every setting of
+A project lives in ``HOME/NAME/``. ``info.json`` contains every setting of
 ``pipe init``, the date plan, the warehouse (without secrets), the versions of
 pipe and its main libraries, and each artifact's SHA-256, so that the project
 can be rebuilt from ``info.json`` alone.

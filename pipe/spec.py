@@ -24,7 +24,7 @@ class Spec:
 
     @property
     def key(self) -> str:
-        """The column that holds the entity's id in warehouse tables."""
+        """The column that contains the entity's id in warehouse tables."""
         return f"{self.cohort.entity}_id"
 
 

@@ -38,7 +38,8 @@ def test_report_plots_render(run, demo_warehouse, tmp_path):
     text = page.read_text()
 
     # Self-contained: every image is inline and nothing is fetched.
-    assert "http://" not in text and "https://" not in text
+    assert "http://" not in text
+    assert "https://" not in text
     assert len(re.findall(r'src="data:image/png;base64,', text)) == 2
 
     dom = render_dom(find_chromium(), page, tmp_path / "profile")
