@@ -1,12 +1,20 @@
 """SQL templates: lookup with engine overrides, rendering with bound parameters.
 
-Templates are Jinja files under ``sql/``. For a template ``labels/x.sql`` and
-the engine ``impala``, the loader tries ``impala/labels/x.sql`` before
-``labels/x.sql`` in each folder of the search path: first the folders named by
-``PIPE_SQL_PATH`` (separated by ``os.pathsep``) and by configuration, then the
-templates shipped with pipe. The constructs that differ between dialects (date
-arithmetic, regular expressions, hashing) are macros in ``macros/dialect.sql``
-with one override per engine.
+Templates are Jinja files under ``sql/``. A template is looked up at three
+levels in each folder of the search path, most specific first: the engine's
+own folder (``impala/labels/x.sql``), its family's folder (``hive/`` for
+Impala and Spark, which share HiveQL's DDL and functions), and the folder's
+top level (``labels/x.sql``). The folders are those named by
+``PIPE_SQL_PATH`` (separated by ``os.pathsep``) and by configuration, then
+the templates shipped with pipe.
+
+A template is taken whole from the first place that has it. Macro files
+under ``macros/`` are the exception: every place that has one contributes,
+and a macro defined at a more specific level replaces the one of the same
+name below it. So ``macros/dialect.sql`` contains the DuckDB version of each
+construct that differs between dialects (date arithmetic, regular
+expressions, DDL), and ``impala/macros/dialect.sql`` only what Impala does
+differently.
 """
 
 from __future__ import annotations
@@ -48,26 +56,40 @@ class TemplateMissing(PipeError):
     """No folder of the search path has the template."""
 
 
+#: The family of each dialect: a folder of templates shared by its members.
+DIALECT_FAMILIES = {"impala": "hive", "spark": "hive"}
+MACRO_FOLDER = "macros/"
+
+
 class _OverrideLoader(jinja2.BaseLoader):
     def __init__(self, folders: list[Path], dialect: str) -> None:
         self.folders = folders
-        self.dialect = dialect
+        self.levels = [dialect] + ([DIALECT_FAMILIES[dialect]] if dialect in DIALECT_FAMILIES else [])
 
     def candidates(self, name: str) -> list[Path]:
+        """Return the places of template ``name``, most specific first."""
         paths = []
         for folder in self.folders:
-            paths.append(folder / self.dialect / name)
+            paths.extend(folder / level / name for level in self.levels)
             paths.append(folder / name)
         return paths
 
     def get_source(self, environment: jinja2.Environment, template: str):
-        for path in self.candidates(template):
-            if path.is_file():
-                source = path.read_text(encoding="utf-8")
-                mtime = path.stat().st_mtime
-                return source, str(path), lambda: path.stat().st_mtime == mtime
-        tried = ", ".join(str(p) for p in self.candidates(template))
-        raise TemplateMissing(f"SQL template {template!r} not found; tried: {tried}")
+        found = [path for path in self.candidates(template) if path.is_file()]
+        if not found:
+            tried = ", ".join(str(p) for p in self.candidates(template))
+            raise TemplateMissing(f"SQL template {template!r} not found; tried: {tried}")
+        if not template.startswith(MACRO_FOLDER):
+            found = found[:1]
+        # Least specific first, so that a later definition of a macro replaces an earlier one.
+        layers = list(reversed(found))
+        mtimes = [path.stat().st_mtime for path in layers]
+        source = "\n".join(path.read_text(encoding="utf-8") for path in layers)
+
+        def unchanged() -> bool:
+            return [path.stat().st_mtime if path.is_file() else None for path in layers] == mtimes
+
+        return source, str(layers[-1]), unchanged
 
 
 @dataclass

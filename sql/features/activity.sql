@@ -18,6 +18,7 @@
     One scan of events, grouped by entity and day, then by entity; the
     feature columns are unpivoted by a cross join. -#}
 {% import 'macros/dialect.sql' as d with context %}
+{% import 'macros/unpivot.sql' as features with context %}
 {% set values = [
     ('events', 'CAST(a.events AS DOUBLE)'),
     ('active_days', 'CAST(a.active_days AS DOUBLE)'),
@@ -34,13 +35,6 @@
     ('days_since_active', 'CAST(a.days_since_active AS DOUBLE)'),
 ] %}
 {% endif %}
-{% set value %}
-CASE n.name
-{% for name, expression in values %}
-            WHEN '{{ name }}' THEN {{ expression }}
-{% endfor %}
-        END
-{%- endset %}
 WITH days AS (
     -- One row per entity and active day, keyed by the day number. Two
     -- GROUP BYs on integers are much cheaper than COUNT(DISTINCT day) per entity.
@@ -79,18 +73,4 @@ activity AS (
     FROM days
     GROUP BY entity_id
 ),
-names AS (
-{% for name, _ in values %}
-    SELECT '{{ name }}' AS name
-{% if not loop.last %}
-    UNION ALL
-{% endif %}
-{% endfor %}
-)
-SELECT
-    a.entity_id,
-    {{ d.concat("'activity__'", 'n.name') }} AS feature,
-    CAST({{ value }} AS DOUBLE) AS value
-FROM activity a
-CROSS JOIN names n
-WHERE {{ value }} <> 0
+{{ features.unpivot('activity', 'a', 'activity', values) }}

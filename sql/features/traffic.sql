@@ -14,6 +14,7 @@
     One scan of traffic, grouped by entity; the feature columns are unpivoted
     by a cross join. -#}
 {% import 'macros/dialect.sql' as d with context %}
+{% import 'macros/unpivot.sql' as features with context %}
 {% set last7_start = 'CAST(' ~ d.add_days('daily.cutoff_at', -7) ~ ' AS DATE)' %}
 {% set prev7_start = 'CAST(' ~ d.add_days('daily.cutoff_at', -14) ~ ' AS DATE)' %}
 {% set values = [
@@ -25,13 +26,6 @@
     ('views_prev7d', 't.views_prev7d'),
     ('views_trend_7d', 'LN((t.views_last7d + 1.0) / (t.views_prev7d + 1.0))'),
 ] %}
-{% set value %}
-CASE n.name
-{% for name, expression in values %}
-            WHEN '{{ name }}' THEN {{ expression }}
-{% endfor %}
-        END
-{%- endset %}
 WITH daily AS (
 {% if entity == 'user' %}
     SELECT e.entity_id, e.cutoff_at, t.day, SUM(t.views) AS views, SUM(t.visitors) AS visitors
@@ -64,18 +58,4 @@ totals AS (
     FROM daily
     GROUP BY daily.entity_id
 ),
-names AS (
-{% for name, _ in values %}
-    SELECT '{{ name }}' AS name
-{% if not loop.last %}
-    UNION ALL
-{% endif %}
-{% endfor %}
-)
-SELECT
-    t.entity_id,
-    {{ d.concat("'traffic__'", 'n.name') }} AS feature,
-    CAST({{ value }} AS DOUBLE) AS value
-FROM totals t
-CROSS JOIN names n
-WHERE {{ value }} <> 0
+{{ features.unpivot('totals', 't', 'traffic', values) }}

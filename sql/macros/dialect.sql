@@ -26,3 +26,17 @@
 
 {# Whole microseconds from the timestamp `start` to the timestamp `end`, as a BIGINT. #}
 {% macro microseconds_between(start, end) %}date_diff('microsecond', {{ start }}, {{ end }}){% endmacro %}
+
+{# The CREATE statement of an output table keyed by (project, day).
+   `columns` lists the other columns as (name, type, not_null) in order;
+   types are BIGINT, TINYINT, DOUBLE, DATE and STRING. DuckDB keeps the key
+   columns first and every row in one table. #}
+{% macro create_output_table(name, columns) %}
+CREATE TABLE IF NOT EXISTS {{ name }} (
+    project STRING NOT NULL,
+    day DATE NOT NULL,
+{% for column, type, not_null in columns %}
+    {{ column }} {{ type }}{{ " NOT NULL" if not_null }}{{ "," if not loop.last }}
+{% endfor %}
+)
+{% endmacro %}

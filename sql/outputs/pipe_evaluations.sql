@@ -3,29 +3,29 @@
     whose predictions' label windows closed at the start of D. Rates whose
     denominator is zero, and ROC AUC when one class is missing, are NULL. The
     confusion matrices are JSON [[tn, fp], [fn, tp]]; the normalized one
-    divides each row by its true-class count. -#}
-CREATE TABLE IF NOT EXISTS {{ name }} (
-    project VARCHAR NOT NULL,
-    day DATE NOT NULL,
-    prediction_day DATE NOT NULL,
-    n BIGINT NOT NULL,
-    positives BIGINT NOT NULL,
-    negatives BIGINT NOT NULL,
-    base_rate DOUBLE,
-    tp BIGINT NOT NULL,
-    fp BIGINT NOT NULL,
-    tn BIGINT NOT NULL,
-    fn BIGINT NOT NULL,
-    tpr DOUBLE,
-    tnr DOUBLE,
-    fpr DOUBLE,
-    fnr DOUBLE,
-    precision DOUBLE,
-    informedness DOUBLE,
-    roc_auc DOUBLE,
-    average_precision DOUBLE,
-    threshold DOUBLE NOT NULL,
-    confusion_matrix VARCHAR NOT NULL,
-    confusion_matrix_normalized VARCHAR NOT NULL,
-    model_sha VARCHAR NOT NULL
-)
+    divides each row by its true-class count. The dialect's
+    create_output_table adds the key columns project and day. -#}
+{% import 'macros/dialect.sql' as d with context %}
+{{ d.create_output_table(name, [
+    ("prediction_day", "DATE", true),
+    ("n", "BIGINT", true),
+    ("positives", "BIGINT", true),
+    ("negatives", "BIGINT", true),
+    ("base_rate", "DOUBLE", false),
+    ("tp", "BIGINT", true),
+    ("fp", "BIGINT", true),
+    ("tn", "BIGINT", true),
+    ("fn", "BIGINT", true),
+    ("tpr", "DOUBLE", false),
+    ("tnr", "DOUBLE", false),
+    ("fpr", "DOUBLE", false),
+    ("fnr", "DOUBLE", false),
+    ("precision", "DOUBLE", false),
+    ("informedness", "DOUBLE", false),
+    ("roc_auc", "DOUBLE", false),
+    ("average_precision", "DOUBLE", false),
+    ("threshold", "DOUBLE", true),
+    ("confusion_matrix", "STRING", true),
+    ("confusion_matrix_normalized", "STRING", true),
+    ("model_sha", "STRING", true),
+]) }}
