@@ -48,10 +48,41 @@ and ``_source_sql``):
   are, case and spaces included.
 - Repeated identical rows are kept, each one a separate event.
 
+Impala and Spark warehouses are described by ``connection.url``, the same
+URL that ``--warehouse`` takes (``pipe.engines.impala``, ``pipe.engines.spark``);
+its scheme must fit ``engine``::
+
+    engine: impala                  # or spark: spark://, spark+local://, spark+yarn://
+    connection:
+      url: impala://etl@hs2.example.com:21050/analytics?auth=LDAP
+    tables:
+      sites: {table: analytics.sites_v2, columns: {site_id: id, created_at: created}}
+      events: {table: raw.events, columns: {ts: event_time}}
+
+There every source is a ``table`` (a table or view, ``database.name`` or a
+name in the URL's database); ``file`` sources and ``connection.path`` are
+DuckDB's only. Column names match without regard to case, as Impala and
+Spark resolve them. An ``impala://`` URL cannot contain a password (the
+engine reads it from ``PIPE_IMPALA_PASSWORD`` or keyring), and URL options
+named like a password, token or secret are left out of info.json.
+``pipe.config_hive`` writes the subqueries in HiveQL. The rules above hold
+there, with one exception: Impala cannot convert a text timestamp's zone
+suffix to UTC, so on Impala such a value fails the value check below and
+the command stops. Spark converts the suffix as DuckDB does.
+
 The file is checked when it is opened, before any query of pipe's stages.
 Unknown keys, missing tables and columns, and text values that do not parse
 as the column's type raise a ``WarehouseError`` (exit status 2) that names
 the key, table or column and the file.
+
+The value check reads every row of each source that has a text column cast
+to another type, once per command that opens the warehouse. It is kept on
+Impala and Spark too, where that can be a large scan, because there a bad
+value would otherwise become NULL (Impala) or fail a build midway (Spark),
+and Impala could read a text timestamp with a zone suffix as NULL or as a
+wrong instant.
+Sources whose columns already have pipe's types (TIMESTAMP, BIGINT, ...) are
+not scanned.
 """
 
 from __future__ import annotations
@@ -59,9 +90,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import glob
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import duckdb
 import yaml
@@ -134,6 +166,11 @@ OWNED_TABLES = ("subscriptions", "events")
 #: Rows of a table where this column is NULL are left out (see the module docstring).
 REQUIRED_VALUES = {**ENTITY_KEYS, "events": "event"}
 
+ENGINES = ("duckdb", "impala", "spark")
+
+#: The URL schemes that each engine other than DuckDB accepts in ``connection.url``.
+URL_SCHEMES = {"impala": ("impala",), "spark": ("spark", "spark+local", "spark+yarn")}
+
 FILE_FORMATS = ("csv", "parquet")
 FORMAT_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".csv.gz": "csv", ".tsv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -171,9 +208,10 @@ def _table_key(table: str) -> Key:
 
 
 SCHEMA = Key("mapping", "a warehouse configuration", keys={
-    "engine": Key("text", "the warehouse engine", choices=("duckdb",)),
+    "engine": Key("text", "the warehouse engine (default duckdb)", choices=ENGINES),
     "connection": Key("mapping", "how to connect to the engine", keys={
-        "path": Key("text", "the DuckDB database file, relative to this file; omit it for an in-memory database"),
+        "path": Key("text", "the DuckDB database file, relative to this file; omit it for an in-memory database (DuckDB only)"),
+        "url": Key("text", "the warehouse URL of an Impala or Spark engine, as --warehouse takes it (required for those)"),
     }),
     "complete_through": Key("date", "the last complete day of the data (YYYY-MM-DD), init's default for --complete-through"),
     "sql_path": Key("text list", "extra template folders, relative to this file; they win over the shipped templates"),
@@ -212,8 +250,10 @@ class WarehouseConfig:
 
     ``file`` is the YAML file's absolute path; relative paths in it are
     resolved against its folder. ``content`` is the file as read, for
-    info.json. ``sql`` contains each table's subquery once
-    ``open_configured`` has checked the sources against the warehouse.
+    info.json. ``database`` is DuckDB's file (None for an in-memory
+    database) and ``url`` the warehouse URL of an Impala or Spark engine.
+    ``sql`` contains each table's subquery once ``open_configured`` has
+    checked the sources against the warehouse.
     """
 
     file: Path
@@ -223,6 +263,7 @@ class WarehouseConfig:
     complete_through: dt.date | None
     sql_path: list[Path]
     tables: dict[str, TableSource]
+    url: str | None = None
     sql: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
@@ -235,10 +276,27 @@ def is_config_path(url: str) -> bool:
     return "://" not in url and url.lower().endswith(CONFIG_SUFFIXES)
 
 
+def _is_secret(name: str) -> bool:
+    return any(part in name.lower() for part in SECRET_KEY_PARTS)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without the query options that name a secret, e.g. ``conf.spark.hadoop.fs.s3a.secret.key``."""
+    base, mark, query = url.partition("?")
+    if not mark:
+        return url
+    kept = [(name, value) for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True) if not _is_secret(name)]
+    return base + (f"?{urllib.parse.urlencode(kept, safe='/:*')}" if kept else "")
+
+
 def redact(value: Any) -> Any:
-    """Return ``value`` with every mapping key that names a secret removed, at any depth."""
+    """Return ``value`` with every mapping key that names a secret removed, at any depth.
+
+    The value of a key named ``url`` also loses its secret query options.
+    """
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items() if not any(part in str(k).lower() for part in SECRET_KEY_PARTS)}
+        return {k: redact_url(v) if k == "url" and isinstance(v, str) else redact(v)
+                for k, v in value.items() if not _is_secret(str(k))}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -317,11 +375,14 @@ def _file_format(table: str, spec: dict, file: Path) -> str:
     raise _invalid(file, f"tables.{table}.file {spec['file']!r} has no .csv or .parquet suffix; add format: csv or format: parquet")
 
 
-def _table_source(table: str, spec: dict, base: Path, file: Path) -> TableSource:
+def _table_source(table: str, spec: dict, base: Path, file: Path, engine: str) -> TableSource:
     where = f"tables.{table}"
     source_keys = [k for k in ("table", "file") if k in spec]
     if len(source_keys) != 1:
         raise _invalid(file, f"{where} needs exactly one of 'table' (a table of the database) or 'file' (CSV or Parquet files)")
+    if "file" in spec and engine != "duckdb":
+        raise _invalid(file, f"{where}.file {spec['file']!r}: engine {engine} reads tables only, and files are read by "
+                             "engine duckdb; create a table over the files (CREATE EXTERNAL TABLE ... LOCATION) and map it with table:")
     if "format" in spec and "file" not in spec:
         raise _invalid(file, f"{where}.format applies only to 'file'")
 
@@ -356,6 +417,8 @@ def parse_config(content: Any, file: Path) -> WarehouseConfig:
     if not any(name in tables for name in ENTITY_KEYS):
         raise _invalid(file, "missing an entity table under tables: map 'sites', 'users' or both")
 
+    engine = content.get("engine", "duckdb")
+    url = _connection_url(content.get("connection", {}), engine, file)
     database = content.get("connection", {}).get("path")
     database_path = None
     if database is not None and database != ":memory:":
@@ -375,17 +438,46 @@ def parse_config(content: Any, file: Path) -> WarehouseConfig:
     return WarehouseConfig(
         file=file,
         content=content,
-        engine=content.get("engine", "duckdb"),
+        engine=engine,
         database=database_path,
         complete_through=complete_through,
         sql_path=[folder.resolve() for folder in folders],
-        tables={name: _table_source(name, spec, base, file) for name, spec in tables.items()},
+        tables={name: _table_source(name, spec, base, file, engine) for name, spec in tables.items()},
+        url=url,
     )
 
 
+def _connection_url(connection: dict, engine: str, file: Path) -> str | None:
+    """Return ``connection.url`` checked against ``engine``, or None for DuckDB."""
+    url = connection.get("url")
+    if engine == "duckdb":
+        if url is not None:
+            raise _invalid(file, "connection.url needs engine: impala or engine: spark; engine duckdb (the default) reads connection.path")
+        return None
+    if "path" in connection:
+        raise _invalid(file, f"connection.path applies to engine duckdb; engine {engine} reads connection.url")
+    schemes = URL_SCHEMES[engine]
+    if url is None:
+        raise _invalid(file, f"missing key 'connection.url': engine {engine} needs a warehouse URL ({' or '.join(s + '://...' for s in schemes)})")
+    scheme = url.partition("://")[0]
+    if scheme not in schemes:
+        raise _invalid(file, f"connection.url has scheme {scheme!r}, which does not fit engine {engine}; "
+                             f"expected {' or '.join(s + '://...' for s in schemes)}")
+    if engine == "impala":
+        from pipe.engines.impala import parse_url
+    else:
+        from pipe.engines.spark import parse_url
+    try:
+        # The engine's own parser: it rejects a password in the URL, so none reaches info.json.
+        parse_url(url)
+    except WarehouseError as error:
+        raise _invalid(file, f"connection.url: {error.format_message()}") from None
+    return url
+
+
 # --- SQL for DuckDB --------------------------------------------------------
-# NOTE: the subqueries use DuckDB's SQL (read_csv, timezone, TRY_CAST). Another
-# engine needs its own version of _source_sql and _column_sql.
+# The subqueries use DuckDB's SQL (read_csv, timezone, TRY_CAST). Those of
+# Impala and Spark are in pipe.config_hive.
 
 
 def _quote(identifier: str) -> str:
@@ -444,22 +536,26 @@ def _parse_type(column: Column) -> str:
 TIME_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "DATE", "VARCHAR")
 
 
-def table_subquery(source: TableSource, types: dict[str, str]) -> str:
+def table_subquery(source: TableSource, types: dict[str, str], quote: Callable[[str], str] = _quote,
+                   column_sql: Callable[[Column, str, str], str] = _column_sql, from_sql: str | None = None,
+                   type_name: Callable[[str], str] = lambda type_: type_) -> str:
     """Return the subquery that reads ``source`` with pipe's column names and types.
 
-    ``types`` maps each source column to its DuckDB type.
+    ``types`` maps each source column to its type in the engine. The
+    defaults write DuckDB's SQL; ``pipe.config_hive`` passes HiveQL's
+    quoting, casts, FROM item and type names.
     """
     selected = []
     for name, column in TABLE_COLUMNS[source.name].items():
         mapped = source.columns[name]
         if mapped is None:
-            selected.append(f"CAST(NULL AS {column.type}) AS {name}")
+            selected.append(f"CAST(NULL AS {type_name(column.type)}) AS {name}")
         else:
-            selected.append(f"{_column_sql(column, _quote(mapped), types[mapped])} AS {name}")
-    sql = f"(SELECT {', '.join(selected)} FROM {_source_sql(source)} AS source"
+            selected.append(f"{column_sql(column, quote(mapped), types[mapped])} AS {name}")
+    sql = f"(SELECT {', '.join(selected)} FROM {from_sql or _source_sql(source)} AS {quote('source')}"
     required = REQUIRED_VALUES.get(source.name)
     if required is not None:
-        sql += f" WHERE {_quote(source.columns[required])} IS NOT NULL"
+        sql += f" WHERE {quote(source.columns[required])} IS NOT NULL"
     return sql + ")"
 
 
@@ -480,7 +576,9 @@ def _source_types(engine: "Engine", config: WarehouseConfig, source: TableSource
     return {row["column_name"]: row["column_type"] for row in rows}
 
 
-def _check_columns(config: WarehouseConfig, source: TableSource, types: dict[str, str]) -> None:
+def _check_columns(config: WarehouseConfig, source: TableSource, types: dict[str, str],
+                   is_time_type: Callable[[str], bool] = lambda source_type: source_type in TIME_TYPES) -> None:
+    """Raise WarehouseError when a mapped column is missing, or a time column has a type that cannot hold a time."""
     table = source.name
     for name, column in TABLE_COLUMNS[table].items():
         mapped = source.columns[name]
@@ -488,47 +586,84 @@ def _check_columns(config: WarehouseConfig, source: TableSource, types: dict[str
             continue
         if mapped not in types:
             close = difflib.get_close_matches(mapped, list(types), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f" (the closest column is {close[0]!r})" if close else ""
             null_hint = f", or write {name}: null" if column.nullable else ""
             raise WarehouseError(
                 f"{config.file}: column {name} of table {table} reads column {mapped!r}, which {source.shown} does not have "
-                f"(it has {', '.join(types)}){hint}; map it under tables.{table}.columns.{name}{null_hint}"
+                f"(it has {', '.join(types)}); map it under tables.{table}.columns.{name}{hint}{null_hint}"
             )
-        if column.type in ("TIMESTAMP", "DATE") and types[mapped] not in TIME_TYPES:
+        if column.type in ("TIMESTAMP", "DATE") and not is_time_type(types[mapped]):
             raise WarehouseError(
                 f"{config.file}: column {name} of table {table} reads {mapped!r} of type {types[mapped]} from {source.shown}; "
                 "expected a timestamp, a date or text"
             )
 
 
-def _check_values(engine: "Engine", config: WarehouseConfig, source: TableSource, types: dict[str, str]) -> None:
-    """Raise when a text column has a value that does not parse as its column's type.
+@dataclass(frozen=True)
+class ValueCheck:
+    """A text column to check: ``condition`` is true for each value that cannot be read as ``expected``."""
 
-    One scan of the source counts, for each such column, the values that
-    TRY_CAST cannot read, so a bad value stops the command here and not in
-    the middle of a build.
-    """
-    checked = []
+    name: str
+    reference: str
+    condition: str
+    expected: str
+
+
+def _duckdb_value_checks(source: TableSource, types: dict[str, str]) -> list[ValueCheck]:
+    checks = []
     for name, column in TABLE_COLUMNS[source.name].items():
         mapped = source.columns[name]
         if mapped is not None and _is_text(types[mapped]) and column.type != "VARCHAR":
             reference = _quote(mapped)
             condition = f"{reference} IS NOT NULL AND TRY_CAST({reference} AS {_parse_type(column)}) IS NULL"
-            checked.append((name, column, condition, reference))
-    if not checked:
-        return
-    aggregates = ", ".join(f"count(*) FILTER (WHERE {condition}), min({reference}) FILTER (WHERE {condition})"
-                           for _, _, condition, reference in checked)
-    row = engine.fetch_arrow(f"SELECT {aggregates} FROM {_source_sql(source)} AS source").to_pylist()[0]
-    values = list(row.values())
-    for index, (name, column, _, _) in enumerate(checked):
-        bad, example = values[2 * index], values[2 * index + 1]
-        if bad:
             expected = "a timestamp" if column.type in ("TIMESTAMP", "DATE") else column.type
+            checks.append(ValueCheck(name, reference, condition, expected))
+    return checks
+
+
+def _hive_value_checks(source: TableSource, types: dict[str, str], dialect: str) -> list[ValueCheck]:
+    from pipe import config_hive
+    from pipe.engines.hive_sql import quote_identifier
+
+    checks = []
+    for name, column in TABLE_COLUMNS[source.name].items():
+        mapped = source.columns[name]
+        if mapped is not None and config_hive.is_text(types[mapped]) and column.type != "VARCHAR":
+            reference = quote_identifier(mapped)
+            condition = config_hive.unreadable_condition(column, reference, dialect)
+            checks.append(ValueCheck(name, reference, condition, config_hive.expected_text(column, dialect)))
+    return checks
+
+
+def _check_values(engine: "Engine", config: WarehouseConfig, source: TableSource, checks: list[ValueCheck], from_sql: str) -> None:
+    """Raise when a text column has a value that does not parse as its column's type.
+
+    One scan of the source counts, for each column of ``checks``, the values
+    that cannot be read, so a bad value stops the command here and not in
+    the middle of a build. The aggregates use CASE, not FILTER, because
+    Impala has no FILTER clause.
+    """
+    if not checks:
+        return
+    aggregates = ", ".join(
+        f"count(CASE WHEN {check.condition} THEN 1 END) AS bad_{index}, "
+        f"min(CASE WHEN {check.condition} THEN {check.reference} END) AS example_{index}"
+        for index, check in enumerate(checks)
+    )
+    try:
+        row = engine.fetch_arrow(f"SELECT {aggregates} FROM {from_sql} AS source_rows").to_pylist()[0]
+    except WarehouseError as error:
+        # Impala and Spark report their errors as WarehouseError, which does not name the file.
+        columns = ", ".join(check.name for check in checks)
+        raise WarehouseError(f"{config.file}: cannot check the values of {columns} of table {source.name} in {source.shown}: "
+                             f"{error.format_message()}") from error
+    for index, check in enumerate(checks):
+        bad, example = row[f"bad_{index}"], row[f"example_{index}"]
+        if bad:
             values_text = "1 value" if bad == 1 else f"{bad} values"
             raise WarehouseError(
-                f"{config.file}: column {name} of table {source.name} has {values_text} in {source.shown} that cannot be "
-                f"read as {expected}, e.g. {example!r}; fix the data or map another column"
+                f"{config.file}: column {check.name} of table {source.name} has {values_text} in {source.shown} that cannot be "
+                f"read as {check.expected}, e.g. {example!r}; fix the data or map another column"
             )
 
 
@@ -539,13 +674,16 @@ def open_configured(config: WarehouseConfig, read_only: bool = False) -> "Engine
     Raises WarehouseError, and closes the engine, when a table, file, column
     or value does not fit the configuration.
     """
+    if config.url is not None:
+        return _open_hive(config, read_only)
+
     from pipe.engines.duckdb import DuckDBEngine
 
     if config.database is None:
         # DuckDB cannot open an in-memory database read-only, and nothing outlives it anyway.
-        engine = DuckDBEngine(":memory:")
+        engine, created = DuckDBEngine(":memory:"), False
     else:
-        engine = DuckDBEngine(str(config.database), read_only=read_only)
+        engine, created = _open_database_file(config, read_only)
     try:
         # DuckDB reads text timestamps without a zone in the session's time
         # zone, so the session is set to UTC whatever the machine's zone is.
@@ -553,8 +691,63 @@ def open_configured(config: WarehouseConfig, read_only: bool = False) -> "Engine
         for name, source in config.tables.items():
             types = _source_types(engine, config, source)
             _check_columns(config, source, types)
-            _check_values(engine, config, source, types)
+            _check_values(engine, config, source, _duckdb_value_checks(source, types), _source_sql(source))
             config.sql[name] = table_subquery(source, types)
+    except BaseException:
+        engine.close()
+        if created:
+            # A command that fails writes nothing, so the file made for it goes too.
+            config.database.unlink(missing_ok=True)
+        raise
+    engine.config = config
+    return engine
+
+
+def _open_database_file(config: WarehouseConfig, read_only: bool) -> tuple["Engine", bool]:
+    """Open the DuckDB file of ``connection.path``; return the engine and whether the file was created.
+
+    A missing file is created for a command that writes output tables
+    (``read_only`` false). A read-only command reads an in-memory database
+    instead when every table is a ``file`` source, and raises
+    WarehouseError when a ``table`` source needs the file.
+    """
+    import logging
+
+    from pipe.engines.duckdb import DuckDBEngine
+
+    path = config.database
+    if path.exists():
+        return DuckDBEngine(str(path), read_only=read_only), False
+    where = f"{config.file}: connection.path {path}"
+    if not read_only:
+        if not path.parent.is_dir():
+            raise WarehouseError(f"{where} cannot be created because the folder {path.parent} does not exist; create the folder or fix the path")
+        logging.getLogger(__name__).info("creating the DuckDB file %s (connection.path of %s) for the output tables", path, config.file)
+        return DuckDBEngine(str(path), create=True), True
+    in_database = [name for name, source in config.tables.items() if source.table]
+    if in_database:
+        tables = f"table {in_database[0]} is" if len(in_database) == 1 else f"tables {', '.join(in_database)} are"
+        raise WarehouseError(f"{where} does not exist, but the {tables} read from it; "
+                             "fix the path, or map them to CSV or Parquet files with file:")
+    # Every table is read from files, so nothing is read from the database
+    # yet. `pipe predict` and `pipe evaluate` create it for the output tables.
+    return DuckDBEngine(":memory:"), False
+
+
+def _open_hive(config: WarehouseConfig, read_only: bool) -> "Engine":
+    """Open the Impala or Spark engine of ``config.url`` and check every table against it, as ``open_configured`` does."""
+    from pipe import config_hive
+    from pipe.engines import open_engine
+
+    engine = open_engine(config.url, read_only=read_only)
+    try:
+        for name, source in config.tables.items():
+            types = config_hive.source_types(engine, config, source)
+            source = config_hive.match_case(source, types)
+            _check_columns(config, source, types, config_hive.is_time_type)
+            checks = _hive_value_checks(source, types, engine.dialect)
+            _check_values(engine, config, source, checks, config_hive.source_sql(source))
+            config.sql[name] = config_hive.table_subquery(source, types)
     except BaseException:
         engine.close()
         raise
@@ -583,6 +776,10 @@ def describe_warehouse(engine: "Engine") -> dict[str, Any]:
     described = engine.describe()
     if engine.config is not None:
         described.update(engine.config.describe())
+        # The engine's URL may carry secret Spark settings (conf.KEY=VALUE). A
+        # configured warehouse is reopened from the file's content, not from this URL.
+        if isinstance(described.get("path"), str):
+            described["path"] = redact_url(described["path"])
     return described
 
 

@@ -44,7 +44,9 @@ id,signup,location
 #   2025-01-31: before the cutoff, so a feature and not a label;
 # - user 2: an "open" two days before its creation, and one after it;
 # - a row with no user id, and a row of user 3 with no event name;
-# - users 2, 3 and 5 buy inside the label window; 4 has no event at all.
+# - users 2, 3 and 5 buy inside the label window; 4 has no event at all;
+# - user 6's last "open" falls on complete_through, the latest day that the
+#   data can be complete through.
 EVENTS_CSV = """\
 uid,kind,at
 1,open,2025-01-10T00:00:00Z
@@ -60,6 +62,7 @@ uid,kind,at
 3,buy,2025-02-03T00:00:00Z
 5,buy,2025-02-05T00:00:00Z
 6,open,2025-02-09T23:00:00Z
+6,open,2025-02-10T12:00:00Z
 """
 
 CONFIG = f"""\
@@ -139,7 +142,10 @@ INVALID_CONFIGS = [
     ("bad date", edited(f"complete_through: {COMPLETE_THROUGH}", "complete_through: yesterday"), ["complete_through is 'yesterday'"]),
     ("unknown file format", edited("file: data/users.csv", "file: data/users.txt"), ["has no .csv or .parquet suffix"]),
     ("missing sql_path folder", CONFIG + "sql_path: [nowhere]\n", ["sql_path folder not found", "nowhere"]),
-    ("missing source column", edited("ts: at", "ts: when"), ["column ts of table events reads column 'when'", "does not have"]),
+    ("missing source column", edited("ts: at", "ts: when"), ["column ts of table events reads column 'when'", "does not have",
+                                                             "(it has uid, kind, at); map it under tables.events.columns.ts\n"]),
+    ("misspelt source column", edited("event: kind", "event: kinds"), ["(it has uid, kind, at); map it under tables.events.columns.event "
+                                                                      "(the closest column is 'kind')\n"]),
     ("missing nullable column", edited("      lang: null\n", ""), ["column lang of table users reads column 'lang'", "or write lang: null"]),
     ("no matching file", edited("file: data/events.csv", "file: data/clicks-*.csv"), ["tables.events.file matches no file", "clicks-*.csv"]),
     ("not YAML", "tables: [users\n", ["not valid YAML"]),
@@ -236,11 +242,12 @@ def test_info_records_config(run, config, tmp_path):
 
 
 def test_complete_through_option_wins(run, config, tmp_path):
-    result = init(run, config, *UNTIMED, "--complete-through", "2025-02-20")
+    result = init(run, config, "--analysis-end", "2025-01-20", "--window", "10", "--complete-through", "2025-02-05")
 
     assert result.exit_code == 0, result.output
     info = json.loads((tmp_path / "home" / NAME / "info.json").read_text())
-    assert info["settings"]["complete_through"] == "2025-02-20"
+    assert info["settings"]["complete_through"] == "2025-02-05"
+    assert info["settings"]["complete_through_source"] == "--complete-through"
 
 
 def test_without_complete_through_latest_event(run, tmp_path):
@@ -250,8 +257,8 @@ def test_without_complete_through_latest_event(run, tmp_path):
 
     assert result.exit_code == 0, result.output
     info = json.loads((tmp_path / "home" / NAME / "info.json").read_text())
-    # The latest event is at 2025-02-09 23:00 UTC.
-    assert info["settings"]["complete_through"] == "2025-02-09"
+    # The latest event is at 2025-02-10 12:00 UTC.
+    assert info["settings"]["complete_through"] == "2025-02-10"
 
 
 def test_rebuild_from_info_json(run, config, tmp_path, monkeypatch):
@@ -344,6 +351,56 @@ def test_daily_commands_need_database_file(run, config, tmp_path):
 
     assert result.exit_code == 2
     assert f"{config} names no DuckDB file to write the output tables into" in result.stderr
+
+
+def with_database_path(path: str, config: str = CONFIG) -> str:
+    return config.replace("engine: duckdb\n", f"engine: duckdb\nconnection:\n  path: {path}\n")
+
+
+def test_missing_database_file_read_in_memory(run, tmp_path):
+    # Every table is a file, so read-only commands need nothing from connection.path yet.
+    config = write_csv_warehouse(tmp_path / "wh", config=with_database_path("out.duckdb"))
+
+    listed = run("list", "--warehouse", str(config))
+    assert listed.exit_code == 0, listed.output
+    assert "event_like_PATTERN" in listed.stdout
+    assert init(run, config, *UNTIMED).exit_code == 0
+    assert not (tmp_path / "wh" / "out.duckdb").exists()
+
+
+def test_daily_command_creates_database_file(run, tmp_path):
+    config = write_csv_warehouse(tmp_path / "wh", config=with_database_path("out.duckdb"))
+    assert init(run, config, *UNTIMED).exit_code == 0
+
+    result = run("evaluate", NAME, "--date", "2025-02-11")
+
+    assert result.exit_code == 0, result.output
+    assert "no predictions of 2025-02-01 to evaluate" in result.stdout
+    assert (tmp_path / "wh" / "out.duckdb").is_file()
+
+
+def test_failed_daily_command_leaves_no_database_file(run, tmp_path):
+    config = write_csv_warehouse(tmp_path / "wh", config=with_database_path("out.duckdb"))
+    assert init(run, config, *UNTIMED).exit_code == 0
+    (tmp_path / "wh" / "data" / "events.csv").unlink()
+
+    result = run("evaluate", NAME, "--date", "2025-02-11")
+
+    assert result.exit_code == 2
+    assert not (tmp_path / "wh" / "out.duckdb").exists()
+
+
+def test_missing_database_file_with_table_source(run, tmp_path):
+    text = with_database_path("missing.duckdb").replace("    file: data/users.csv", "    table: members")
+    config = write_csv_warehouse(tmp_path / "wh", config=text)
+
+    result = run("list", "--warehouse", str(config))
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: {config}: connection.path {tmp_path / 'wh' / 'missing.duckdb'} does not exist, but the table users is read "
+        "from it; fix the path, or map them to CSV or Parquet files with file:"
+    ]
 
 
 # --- dirty data --------------------------------------------------------------

@@ -66,11 +66,13 @@ def test_spark_url_master(url, master, database):
     ("spark://master-without-port", "HOST:PORT"),
     ("spark+local://2/d?catalog=delta", "catalog='delta'"),
     ("spark+local://2/d?memory=2g", "unknown option 'memory'"),
+    ("spark+local://2/d?conf.spark.ssl.keyPassword=p4ss", "'conf.spark.ssl.keyPassword' looks like a secret"),
 ])
 def test_spark_url_rejected(url, message):
     with pytest.raises(WarehouseError) as error:
         parse_spark(url)
     assert message in error.value.format_message()
+    assert "p4ss" not in error.value.format_message()
 
 
 @pytest.mark.parametrize("value, literal", [

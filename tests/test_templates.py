@@ -1,9 +1,11 @@
 """Template lookup: engine, family and top level, and layered macro files."""
 
+import re
+
 import duckdb
 import pytest
 
-from pipe.templates import SQLRenderer, TemplateMissing, sql_search_path
+from pipe.templates import SQLRenderer, TemplateMissing, shipped_sql_dir, sql_search_path
 
 
 def renderer(dialect, extra=()):
@@ -83,3 +85,18 @@ def test_output_tables_keyed_the_same_on_every_dialect(table):
         expected = duck_columns[2:] + (["project", "day"] if partition_last else [])
         assert columns == expected
         assert "NOT NULL" not in text
+
+
+def test_shipped_tables_have_aliases():
+    """A configured table renders as a subquery, which Impala accepts in FROM only with an alias."""
+    call = re.compile(r"\{\{ table\('(\w+)'\) \}\}(.*)")
+    found = 0
+    for path in shipped_sql_dir().rglob("*.sql"):
+        for line in path.read_text().splitlines():
+            match = call.search(line)
+            if match:
+                found += 1
+                alias = re.match(r"\s+(?:AS\s+)?(\w+)", match.group(2))
+                assert alias, f"{path}: {line.strip()}"
+                assert alias.group(1).upper() not in ("ON", "WHERE", "JOIN", "GROUP", "LEFT", "USING"), f"{path}: {line.strip()}"
+    assert found > 10

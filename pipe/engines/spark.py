@@ -17,7 +17,9 @@ DATABASE defaults to ``default``. Options:
     classpath has a hive-site.xml) or ``in-memory`` (tables last as long as
     the process).
 ``conf.KEY``
-    any Spark setting, for example ``conf.spark.driver.memory=2g``.
+    any Spark setting, for example ``conf.spark.driver.memory=2g``; a KEY
+    that contains ``password``, ``token`` or ``secret`` is rejected, because
+    the URL is recorded in info.json.
 
 The session's time zone is set to UTC, because Spark reads and prints
 TIMESTAMP values in it. One SparkSession serves the whole process: a second
@@ -50,6 +52,7 @@ from pipe.engines.hive_sql import (
     quote_identifier,
     value_columns,
 )
+from pipe.config import SECRET_KEY_PARTS as SECRET_NAME_PARTS, redact_url
 from pipe.errors import WarehouseError
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,7 @@ class SparkSettings:
 
 
 def _invalid(url: str, message: str) -> WarehouseError:
-    return WarehouseError(f"invalid Spark warehouse URL {url!r}: {message}")
+    return WarehouseError(f"invalid Spark warehouse URL {redact_url(url)!r}: {message}")
 
 
 def parse_url(url: str) -> SparkSettings:
@@ -119,6 +122,10 @@ def parse_url(url: str) -> SparkSettings:
                 raise _invalid(url, f"catalog={text!r}; expected one of: {', '.join(CATALOGS)}")
             options["catalog"] = text
         elif name.startswith("conf.") and len(name) > 5:
+            if any(part in name.lower() for part in SECRET_NAME_PARTS):
+                # A URL is recorded in info.json and shown in logs, so a secret must not travel in one.
+                raise _invalid(url, f"option {name!r} looks like a secret; set it in spark-defaults.conf "
+                                    "(SPARK_CONF_DIR) or the environment instead of the warehouse URL")
             options["conf"][name[5:]] = text
         else:
             raise _invalid(url, f"unknown option {name!r}; expected warehouse, catalog or conf.KEY")

@@ -15,7 +15,7 @@ FROM {{ table('sites') }} s
 {% if anchor == "first_paid" %}
 JOIN (
     SELECT site_id, MIN(started_at) AS first_paid_at
-    FROM {{ table('subscriptions') }}
+    FROM {{ table('subscriptions') }} sub
     WHERE is_paid
     GROUP BY site_id
 ) p ON p.site_id = s.site_id

@@ -15,7 +15,7 @@ FROM {{ table('users') }} u
 {% if anchor == "first_paid" %}
 JOIN (
     SELECT user_id, MIN(started_at) AS first_paid_at
-    FROM {{ table('subscriptions') }}
+    FROM {{ table('subscriptions') }} sub
     WHERE is_paid
     GROUP BY user_id
 ) p ON p.user_id = u.user_id
