@@ -29,6 +29,7 @@ from pipe.project import Project, now_utc, sha256_file, to_json
 from pipe.report import render_report
 from pipe.templates import RenderedSQL
 from pipe.score import feature_importances, score_test_split
+from pipe.settings import settings_digest
 from pipe.model_settings import DEFAULT_MODEL_SETTINGS
 from pipe.train import check_labels, fit_model, split_train_test
 
@@ -61,13 +62,30 @@ def planned_sql(ctx: Context) -> list[tuple[str, str, RenderedSQL]]:
     return planned
 
 
+def demo_truth_applies(ctx: Context) -> bool:
+    """Return whether the demo's hidden propensity is the best ranking for the project's question.
+
+    ``demo_truth.propensity`` is a monotonic function of a site's first-purchase
+    hazard, whose shape over the site's age is the same for every site. So it
+    ranks sites optimally for "a site that has never paid buys a plan in the
+    next W days, at the same age". That is a timed ``site_free:free_to_paid``
+    project, whatever its --days and --window. It is not the best ranking for
+    other conversions, for paid or user cohorts, or for an untimed free
+    cohort, which mixes ages and contains sites that paid before and lapsed
+    (their repurchase follows another model).
+    """
+    spec = ctx.spec
+    return spec.entity == "site" and spec.cohort.status == "free" and spec.conversion.name == "free_to_paid" and ctx.plan.timed
+
+
 def demo_truth_roc_auc(ctx: Context, test_rows: pd.DataFrame) -> float | None:
     """Return the ROC AUC of the demo's hidden propensity on the test split.
 
-    Only demo warehouses (``pipe demo``) have the ``demo_truth`` table; for any
-    other warehouse, or a user cohort, this returns None.
+    Only demo warehouses (``pipe demo``) have the ``demo_truth`` table. For any
+    other warehouse, or a question for which ``demo_truth_applies`` is false,
+    this returns None.
     """
-    if ctx.spec.entity != "site" or not ctx.engine.table_exists("demo_truth") or test_rows["label"].nunique() < 2:
+    if not demo_truth_applies(ctx) or not ctx.engine.table_exists("demo_truth") or test_rows["label"].nunique() < 2:
         return None
     ctx.engine.upload("pipe_test_ids", test_rows[["entity_id"]])
     truth = ctx.engine.fetch_df("SELECT t.site_id AS entity_id, t.propensity FROM demo_truth t JOIN pipe_test_ids i ON i.entity_id = t.site_id")
@@ -171,7 +189,8 @@ class Build:
         is_test = split_train_test(raw, ctx.plan.timed, self.model_settings["test_size"], self.seed)
         check_labels(y[is_test], 1, "the test split")
         trained = fit_model(matrix.X[~is_test], y[~is_test], matrix.feature_names, self.model_settings, self.seed)
-        model = {"pipeline": trained.pipeline, "threshold": trained.threshold, "feature_names": trained.feature_names, "pipe_version": __version__}
+        model = {"pipeline": trained.pipeline, "threshold": trained.threshold, "feature_names": trained.feature_names,
+                 "pipe_version": __version__, "settings_sha256": settings_digest(self.info)}
         joblib.dump(model, staging / "model.joblib", compress=3)
         self._done("train", started, f"{int((~is_test).sum())} training entities, {len(trained.feature_names)} features, threshold {trained.threshold:.4f}, "
                    f"cross-validated ROC AUC {np.mean(trained.cv_roc_auc):.4f} (untuned {trained.untuned_cv_roc_auc:.4f})")

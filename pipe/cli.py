@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -25,7 +26,36 @@ from pipe.project import INFO_FORMAT, Project, check_name, default_mode, library
 
 log = logging.getLogger("pipe")
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class DateType(click.ParamType):
+    """A calendar date given as YYYY-MM-DD, converted to a ``datetime`` at midnight.
+
+    A bad value raises SpecError, which prints one line naming the option,
+    in place of click's usage block.
+    """
+
+    name = "date"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        option = param.opts[0] if param is not None and param.opts else "date"
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+        if match is None:
+            raise SpecError(f"invalid {option} '{value}': expected a date as YYYY-MM-DD, for example 2025-01-31")
+        try:
+            return dt.datetime(*(int(part) for part in match.groups()))
+        except ValueError as error:
+            raise SpecError(f"invalid {option} '{value}': not a valid calendar date ({error}); expected YYYY-MM-DD") from error
+
+
+#: Event names that the warning about an unmatched --conversion pattern shows.
+EXAMPLE_EVENTS = 8
+
+DATE = DateType()
 
 
 def _configure_logging(debug: bool) -> None:
@@ -65,6 +95,15 @@ def _echo(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _stderr_is_terminal() -> bool:
+    """Return whether stderr is a terminal, the only place where pipe draws progress bars.
+
+    Elsewhere click prints only a bar's label, a stray line in a log. The
+    commands print their counts and timings when they finish.
+    """
+    return sys.stderr.isatty()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pipe")
 def cli() -> None:
@@ -85,27 +124,19 @@ def demo(sites: int, seed: int, out: Path, home: Path, warehouse: str | None) ->
     from pipe.demo import write_demo_warehouse
 
     started = time.perf_counter()
-    with click.progressbar(length=sites, label="generating sites", file=sys.stderr) as bar:
-        done = [0]
+    if _stderr_is_terminal():
+        with click.progressbar(length=sites, label="generating sites", file=sys.stderr) as bar:
+            done = [0]
 
-        def progress(count: int) -> None:
-            bar.update(count - done[0])
-            done[0] = count
+            def progress(count: int) -> None:
+                bar.update(count - done[0])
+                done[0] = count
 
-        counts = write_demo_warehouse(out, n_sites=sites, seed=seed, progress=progress)
+            counts = write_demo_warehouse(out, n_sites=sites, seed=seed, progress=progress)
+    else:
+        counts = write_demo_warehouse(out, n_sites=sites, seed=seed)
     rows = ", ".join(f"{table} {count:,}" for table, count in counts.items())
     click.echo(f"wrote {out} in {time.perf_counter() - started:.1f} s: {rows}")
-
-
-def _latest_event_day(engine) -> dt.date:
-    from pipe.config import missing_tables, table_sources
-
-    if missing_tables(engine, ["events"]):
-        raise WarehouseError("the warehouse has no events table to date its last complete day; pass --complete-through YYYY-MM-DD")
-    latest = engine.scalar(f"SELECT MAX(ts) FROM {table_sources(engine)['events']}")
-    if latest is None:
-        raise WarehouseError("the events table is empty, so the last complete day is unknown; pass --complete-through YYYY-MM-DD")
-    return latest.date() if isinstance(latest, dt.datetime) else latest
 
 
 @cli.command()
@@ -138,6 +169,7 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
     """Create project NAME: check the question and dates, write info.json."""
     from pipe.config import describe_warehouse
     from pipe.context import make_context
+    from pipe.daily import last_complete_day
     from pipe.plan import make_plan
 
     check_name(name)
@@ -161,13 +193,7 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
             raise SpecError(f"missing {', '.join(missing)}: a timed cohort needs --days, --start and --end; an untimed one needs --analysis-end")
 
     with open_engine(warehouse, read_only=True) as engine:
-        configured = engine.config.complete_through if engine.config is not None else None
-        if complete_through:
-            last_complete, last_complete_source = complete_through.date(), "--complete-through"
-        elif configured:
-            last_complete, last_complete_source = configured, f"complete_through of {engine.config.file}"
-        else:
-            last_complete, last_complete_source = _latest_event_day(engine), "latest event"
+        last_complete, last_complete_source = last_complete_day(engine, complete_through.date() if complete_through else None)
         plan = make_plan(
             window=window,
             complete_through=last_complete,
@@ -213,6 +239,8 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
         ctx.require_tables(ctx.spec.conversion)
         if ctx.spec.argument is not None:
             _check_pattern(engine, ctx)
+        if ctx.spec.conversion.argument == "pattern":
+            _check_pattern_matches(engine, ctx)
         if ids:
             _report_missing_ids(engine, ctx, ids, ids_file)
 
@@ -228,8 +256,40 @@ def _check_pattern(engine, ctx) -> None:
     try:
         engine.fetch_arrow(sql.text, sql.params)
     except Exception as error:  # the engine's own error type differs per driver
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SpecError(f"invalid regular expression {ctx.spec.argument!r} in --conversion: {first_line}") from error
+        raise SpecError(f"invalid regular expression '{ctx.spec.argument}' in --conversion; "
+                        f"{engine.dialect} reports \"{_engine_reason(error)}\"") from error
+
+
+# An error class name at the start of a driver's message: DuckDB's "Invalid
+# Input Error: ", a Java or Python class such as "java.util.regex.PatternSyntaxException: ".
+_ERROR_CLASS_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.$]*(?:Error|Exception)|[A-Z][a-z]*(?: [A-Z][a-z]*)* Error):\s+")
+
+
+def _engine_reason(error: Exception) -> str:
+    """Return the first line of an engine's error message without its error class prefixes."""
+    lines = str(error).strip().splitlines()
+    if not lines:
+        return type(error).__name__
+    reason = lines[0]
+    while (stripped := _ERROR_CLASS_PREFIX.sub("", reason, count=1)) != reason:
+        reason = stripped
+    return reason
+
+
+def _check_pattern_matches(engine, ctx) -> None:
+    """Warn when the pattern matches no event name: a typo is likely, and the build would find one class only.
+
+    It is a warning, not an error, because an event may appear only after
+    init, and tests of label rules use such patterns on purpose.
+    """
+    sql = ctx.render("stages/pattern_match.sql", pattern=ctx.spec.argument)
+    if engine.fetch_arrow(sql.text, sql.params).num_rows:
+        return
+    sql = ctx.render("stages/frequent_events.sql", limit=EXAMPLE_EVENTS)
+    names = engine.fetch_arrow(sql.text, sql.params).column("event").to_pylist()
+    examples = ", ".join(repr(name) for name in names) if names else "none: the events table is empty"
+    log.warning("the pattern '%s' in --conversion matches no event name in the warehouse yet, so every label would "
+                "be 0; the most frequent names are %s", ctx.spec.argument, examples)
 
 
 def _report_missing_ids(engine, ctx, ids: list[int], ids_file: Path) -> None:
@@ -273,7 +333,7 @@ def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: 
         _print_plan(target, home, warehouse)
         return
     project, info = _resolve_build_target(target, home)
-    with _open_project_warehouse(info, warehouse, read_only=True) as engine:
+    with _open_project_warehouse(info, warehouse, read_only=True, record=True) as engine:
         ctx = make_context(engine, info)
         result = Build(project, info, ctx, echo=_echo).run(until)
 
@@ -305,13 +365,30 @@ def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
             click.echo(sql.text.rstrip() + ";")
 
 
-def _open_project_warehouse(info: dict, warehouse: str | None, read_only: bool):
-    """Open ``--warehouse`` when given, else the warehouse recorded in the project's info.json."""
-    from pipe.config import open_recorded
+def _open_project_warehouse(info: dict, warehouse: str | None, read_only: bool, record: bool = False):
+    """Open ``--warehouse`` when given, else the warehouse recorded in the project's info.json.
 
-    if warehouse:
-        return open_engine(warehouse, read_only=read_only)
-    return open_recorded(info["warehouse"], read_only=read_only)
+    A ``--warehouse`` (or ``PIPE_WAREHOUSE``) other than the recorded one is
+    logged as a warning, because the project's model and its output rows then
+    belong to different data. With ``record`` (``build``), ``info`` is
+    updated to name the warehouse opened, so that info.json keeps saying
+    where the artifacts came from.
+    """
+    from pipe.config import describe_warehouse, open_recorded
+
+    if not warehouse:
+        return open_recorded(info["warehouse"], read_only=read_only)
+    engine = open_engine(warehouse, read_only=read_only)
+    opened, recorded = describe_warehouse(engine), info["warehouse"]
+    location = opened.get("config_file") or opened.get("path")
+    recorded_location = recorded.get("config_file") or recorded.get("path")
+    if location != recorded_location:
+        consequence = "info.json will record the new one" if record else "this run reads and writes the new one"
+        log.warning("project %s records the warehouse %s, but --warehouse or PIPE_WAREHOUSE names %s; %s",
+                    info["name"], recorded_location, location, consequence)
+        if record:
+            info["warehouse"] = opened
+    return engine
 
 
 def _resolve_build_target(target: str, home: Path) -> tuple[Project, dict]:
@@ -388,12 +465,13 @@ def _resolve_days(date, first_day, last_day) -> tuple[list[dt.date], str]:
 
 
 def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt.date], last_option: str,
-              complete_through, run_day, label: str, warn=None) -> None:
+              complete_through, run_day, label: str, check_days=None) -> None:
     """Run ``run_day(ctx, day, last_complete)`` for each day on a read-write warehouse.
 
-    The data must be complete through the day before the last one. A range
-    shows a progress bar on stderr; a day that fails stops the run, and the
-    days before it stay written.
+    The data must be complete through the day before the last one, and
+    ``check_days(ctx)``, when given, runs before the first day. A range shows
+    a progress bar when stderr is a terminal; a day that fails stops the run,
+    and the days before it stay written.
     """
     from pipe.context import make_context
     from pipe.daily import check_complete, last_complete_day
@@ -401,15 +479,16 @@ def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt
     started = time.perf_counter()
     results = []
     with _open_project_warehouse(info, warehouse, read_only=False) as engine:
-        if engine.config is not None and engine.config.database is None:
+        if engine.config is not None and engine.config.engine == "duckdb" and engine.config.database is None:
             raise WarehouseError(f"{engine.config.file} names no DuckDB file to write the output tables into; "
                                  "add connection: path: FILE to it")
         ctx = make_context(engine, info)
-        last_complete, source = last_complete_day(ctx, complete_through.date() if complete_through else None)
+        last_complete, source = last_complete_day(ctx.engine, complete_through.date() if complete_through else None)
         check_complete(last_option, days[-1], last_complete, source)
-        if warn is not None:
-            warn(ctx)
-        with click.progressbar(days, label=label, file=sys.stderr, show_pos=True) if len(days) > 1 else contextlib.nullcontext(days) as bar:
+        if check_days is not None:
+            check_days(ctx)
+        show_bar = len(days) > 1 and _stderr_is_terminal()
+        with click.progressbar(days, label=label, file=sys.stderr, show_pos=True) if show_bar else contextlib.nullcontext(days) as bar:
             for day in bar:
                 try:
                     results.append(run_day(ctx, day, last_complete))
@@ -438,7 +517,7 @@ def predict(name: str, date, first_day, last_day, complete_through, home: Path, 
     pipe_predictions and pipe_ab_groups are replaced, and the data must be
     complete through the day before.
     """
-    from pipe.daily import load_model, predict_day, training_overlap
+    from pipe.daily import check_first_data, load_model, predict_day, training_overlap
 
     days, last_option = _resolve_days(date, first_day, last_day)
     project = Project(home, name)
@@ -448,7 +527,8 @@ def predict(name: str, date, first_day, last_day, complete_through, home: Path, 
         _echo(f"warning: info.json of project {name!r} has no ab_salt (it predates A/B groups), so no A/B groups are written; "
               "create the project again with `pipe init` to assign them")
 
-    def warn(ctx) -> None:
+    def check_days(ctx) -> None:
+        check_first_data(ctx, "--date" if date is not None else "--from", days[0])
         overlap = training_overlap(ctx.plan, days[0], days[-1])
         if overlap:
             _echo(f"warning: {overlap}")
@@ -456,7 +536,7 @@ def predict(name: str, date, first_day, last_day, complete_through, home: Path, 
     def run_day(ctx, day, last_complete):
         return predict_day(ctx, project.name, model, day, last_complete)
 
-    _run_days(project, info, warehouse, days, last_option, complete_through, run_day, "predicting", warn)
+    _run_days(project, info, warehouse, days, last_option, complete_through, run_day, "predicting", check_days)
 
 
 @cli.command()

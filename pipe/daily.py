@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from pipe.cohort import build_population
-from pipe.config import missing_tables
+from pipe.config import missing_tables, table_sources
 from pipe.context import Context
 from pipe.eligibility import apply_eligibility
-from pipe.errors import DataError, DateRangeError, WarehouseError
+from pipe.errors import DataError, DateRangeError, ProjectError, WarehouseError
 from pipe.features import build_features
 from pipe.labels import labels_sql, upload_eligible
 from pipe.metrics import binary_metrics
@@ -48,6 +48,7 @@ from pipe.outputs import (
 from pipe.plan import ONE_DAY, DatePlan, midnight
 from pipe.project import Project
 from pipe.score import predict_scores
+from pipe.settings import settings_digest
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,18 @@ def load_model(project: Project, info: dict) -> LoadedModel:
     Raises
     ------
     ProjectError
-        When the file is missing or differs from the one the build recorded;
-        joblib never opens a file that fails the check.
+        When the file is missing or differs from the one the build recorded
+        (joblib never opens a file that fails that check), or when the
+        settings of info.json differ from those the model was built with.
     """
     path = project.verify(info, MODEL_FILE)
     model = joblib.load(path)
+    built_with = model.get("settings_sha256")
+    if built_with is not None and built_with != settings_digest(info):
+        raise ProjectError(
+            f"{path} was built with other settings than {project.info_path} now contains; "
+            f"rebuild the model with `pipe build {project.name}`, or restore info.json"
+        )
     return LoadedModel(
         pipeline=model["pipeline"],
         threshold=float(model["threshold"]),
@@ -98,24 +106,52 @@ def load_model(project: Project, info: dict) -> LoadedModel:
     )
 
 
-def last_complete_day(ctx: Context, override: dt.date | None) -> tuple[dt.date, str]:
+def _latest_event(engine) -> dt.date | None:
+    """Return the UTC date of the latest event, or None when the events table is empty."""
+    # Impala needs an alias on a subquery, which a configured events table is.
+    latest = engine.scalar(f"SELECT MAX(ts) FROM {table_sources(engine)['events']} AS events_rows")
+    return latest.date() if isinstance(latest, dt.datetime) else latest
+
+
+def latest_event_day(engine) -> dt.date:
+    """Return the UTC date of the warehouse's latest event.
+
+    Raises WarehouseError when there is no events table or it is empty.
+    """
+    if missing_tables(engine, ["events"]):
+        raise WarehouseError("the warehouse has no events table to date its last complete day; pass --complete-through YYYY-MM-DD")
+    latest = _latest_event(engine)
+    if latest is None:
+        raise WarehouseError("the events table is empty, so the last complete day is unknown; pass --complete-through YYYY-MM-DD")
+    return latest
+
+
+def last_complete_day(engine, override: dt.date | None) -> tuple[dt.date, str]:
     """Return the last complete day and where it comes from.
 
     ``override`` is the value of ``--complete-through``; the default is
     ``complete_through`` of the warehouse configuration file, else the UTC
-    date of the latest event.
+    date of the latest event. A given day after today (UTC) raises
+    DateRangeError. A given day after the latest event is logged as a
+    warning: when the data are missing rather than quiet, every label window
+    over those days reads 0.
     """
+    config = engine.config
     if override is not None:
-        return override, "--complete-through"
-    config = ctx.engine.config
-    if config is not None and config.complete_through is not None:
-        return config.complete_through, f"complete_through of {config.file}"
-    if missing_tables(ctx.engine, ["events"]):
-        raise WarehouseError("the warehouse has no events table to date its last complete day; pass --complete-through YYYY-MM-DD")
-    latest = ctx.engine.scalar(f"SELECT MAX(ts) FROM {ctx.renderer.tables['events']}")
-    if latest is None:
-        raise WarehouseError("the events table is empty, so the last complete day is unknown; pass --complete-through YYYY-MM-DD")
-    return (latest.date() if isinstance(latest, dt.datetime) else latest), "the UTC date of the latest event"
+        day, source = override, "--complete-through"
+    elif config is not None and config.complete_through is not None:
+        day, source = config.complete_through, f"complete_through of {config.file}"
+    else:
+        return latest_event_day(engine), "the UTC date of the latest event"
+    today = dt.datetime.now(dt.timezone.utc).date()
+    if day >= today:
+        raise DateRangeError(f"{source} {day} is not over yet (today is {today} in UTC); "
+                             f"the data can be complete through {today - ONE_DAY} at the latest")
+    latest = None if missing_tables(engine, ["events"]) else _latest_event(engine)
+    if latest is not None and day > latest:
+        log.warning("%s %s is after the latest event, on %s; labels and features over the days between "
+                    "read as if nothing happened, so check that the data are complete", source, day, latest)
+    return day, source
 
 
 def check_complete(option: str, day: dt.date, last_complete: dt.date, source: str) -> None:
@@ -136,21 +172,75 @@ def day_plan(plan: DatePlan, day: dt.date, last_complete: dt.date) -> DatePlan:
 
 
 def training_overlap(plan: DatePlan, first_day: dt.date, last_day: dt.date) -> str | None:
-    """Return a warning when prediction days in [first_day, last_day] reuse the training data's cutoffs."""
+    """Return a warning when prediction days in [first_day, last_day] reuse the training data.
+
+    A timed project trained on the entities whose cutoffs are first_cutoff to
+    last_cutoff. A prediction day in that range scores those same entities
+    with the same features, so its scores are in-sample; other days score
+    other entities.
+
+    An untimed project trained on its cohort at one cutoff C with the labels
+    of [C, C + window). Day D scores that cohort again, with the label window
+    [D, D + window), which overlaps the training one exactly when
+    C - window < D < C + window. Those scores are partly in-sample, and
+    wholly on D = C. The label windows of days up to C - window end by C, so
+    no training label covers them.
+    """
     if plan.timed:
         first, last = plan.first_cutoff.date(), plan.last_cutoff.date()
-        if first_day <= last and last_day >= first:
-            overlap_start, overlap_end = max(first_day, first), min(last_day, last)
-            days = str(overlap_start) if overlap_start == overlap_end else f"{overlap_start} to {overlap_end}"
-            return f"cutoff days {days} are in the training cohort (cutoffs {first} to {last}), so their scores are in-sample"
+    else:
+        cutoff, window_end = plan.first_cutoff.date(), plan.last_window_end.date()
+        first, last = cutoff - dt.timedelta(days=plan.window) + ONE_DAY, window_end - ONE_DAY
+    start, end = max(first_day, first), min(last_day, last)
+    if start > end:
         return None
-    # An untimed model saw the labels of [cutoff, cutoff + window); a later
-    # cutoff inside that window scores entities whose future it was trained on.
-    window_end = plan.last_window_end.date()
-    if first_day < window_end:
-        return (f"days before {window_end} overlap the training label window "
-                f"[{plan.first_cutoff.date()}, {window_end}), so those scores are partly in-sample")
-    return None
+    days_text = f"day {start} is" if start == end else f"days {start} to {end} are"
+    if plan.timed:
+        return f"{days_text} among the training cohort's cutoff days ({first} to {last}), so those scores are in-sample"
+    wholly = f" (wholly on {cutoff}, the training cutoff)" if start <= cutoff <= end else ""
+    return (f"{days_text} less than {plan.window} days from the training cutoff {cutoff}, so their label windows overlap "
+            f"the training label window [{cutoff}, {window_end}) and those scores are partly in-sample{wholly}")
+
+
+def earliest_prediction_day(ctx: Context) -> tuple[dt.date, dt.date] | None:
+    """Return the first day that can have due entities, and the first data's date it follows from.
+
+    The first data is the UTC date F of the earliest ``created_at`` in the
+    cohort's entity table (sites or users), one MIN over that table. A timed
+    project's day D scores the entities anchored on D - days, and no anchor
+    precedes its entity's creation, so the first such day is F + days. An
+    untimed project's day D scores entities created before D, so it is F + 1.
+    Returns None when the table has no ``created_at``.
+
+    NOTE: a paid cohort's anchor is the start of the first paid plan. Dirty
+    data with a plan that starts before its entity's creation could have due
+    entities before F + days.
+    """
+    table = f"{ctx.spec.entity}s"
+    # Impala needs an alias on a subquery, which a configured table is.
+    first = ctx.engine.scalar(f"SELECT MIN(created_at) FROM {ctx.renderer.tables[table]} AS entity_rows")
+    if first is None:
+        return None
+    first = first.date() if isinstance(first, dt.datetime) else first
+    offset = dt.timedelta(days=ctx.plan.days) if ctx.plan.timed else ONE_DAY
+    return first + offset, first
+
+
+def check_first_data(ctx: Context, option: str, day: dt.date) -> None:
+    """Raise DateRangeError when ``day`` is before ``earliest_prediction_day``, since no entity can be due then."""
+    earliest = earliest_prediction_day(ctx)
+    if earliest is None or day >= earliest[0]:
+        return
+    earliest_day, first = earliest
+    table = f"{ctx.spec.entity}s"
+    if ctx.plan.timed:
+        rule = f"a timed project scores entities {ctx.plan.days} days after their anchor"
+    else:
+        rule = "an untimed project scores the entities created before the day"
+    raise DateRangeError(
+        f"{option} {day} is before the first data: the earliest created_at in {table} is on {first}, and {rule}; "
+        f"the earliest {option} that works is {earliest_day}"
+    )
 
 
 def ab_unit_values(salt: str, entity_ids: np.ndarray) -> np.ndarray:
@@ -179,7 +269,7 @@ def score_entities(ctx: Context, model: LoadedModel, entities: pd.DataFrame) -> 
     """
     ids, scores = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.float64)]
     for start in range(0, len(entities), FEATURE_BATCH_ENTITIES):
-        matrix, _ = build_features(ctx, entities.iloc[start:start + FEATURE_BATCH_ENTITIES])
+        matrix, _ = build_features(ctx, entities.iloc[start:start + FEATURE_BATCH_ENTITIES], family_log_level=logging.DEBUG)
         aligned = matrix.align(model.feature_names)
         ids.append(aligned.entity_ids)
         scores.append(predict_scores(model.pipeline, aligned.X).astype(np.float64))

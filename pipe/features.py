@@ -191,14 +191,16 @@ def family_matrices(ctx: Context, entity_ids: np.ndarray) -> Iterator[tuple[Defi
         yield family, block, entry
 
 
-def build_features(ctx: Context, raw: pd.DataFrame, min_support: int = 1) -> tuple[FeatureMatrix, list[dict]]:
+def build_features(ctx: Context, raw: pd.DataFrame, min_support: int = 1,
+                   family_log_level: int = logging.INFO) -> tuple[FeatureMatrix, list[dict]]:
     """Run every feature family that applies to the cohort and stack the results.
 
     Families whose tables the warehouse lacks are skipped with a warning. A
     feature that fewer than ``min_support`` entities have a non-zero value in
     is dropped; the default of 1 keeps every feature that any entity has.
     Scoring must keep the default, because a model's columns were fixed when
-    it was trained.
+    it was trained. Each family's counts are logged at ``family_log_level``,
+    so scoring, which runs daily, can log them at DEBUG.
 
     Returns
     -------
@@ -217,7 +219,8 @@ def build_features(ctx: Context, raw: pd.DataFrame, min_support: int = 1) -> tup
             block, dropped = drop_rare_features(block, min_support)
             entry["features"] = len(block.feature_names)
             entry["dropped_below_min_support"] = dropped
-            log.info("feature family %s: %d features kept, %d dropped with fewer than %d entities", family.name, entry["features"], dropped, min_support)
+            log.log(family_log_level, "feature family %s: %d features kept, %d dropped with fewer than %d entities",
+                    family.name, entry["features"], dropped, min_support)
             blocks.append(block)
         report.append(entry)
 

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 
 from pipe import __version__
 from pipe.errors import ProjectError
+from pipe.settings import check_settings
 
 INFO_FORMAT = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -155,7 +156,7 @@ class Project:
 
 
 def read_info(path: Path) -> dict[str, Any]:
-    """Read and minimally check an ``info.json`` file."""
+    """Read an ``info.json`` file and check its settings and plan (``pipe.settings``)."""
     try:
         info = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
@@ -165,6 +166,7 @@ def read_info(path: Path) -> dict[str, Any]:
         raise ProjectError(f"{path} is not a pipe info.json: missing {', '.join(missing)}")
     if info.get("format") != INFO_FORMAT:
         raise ProjectError(f"{path} has format {info.get('format')!r}; this pipe reads format {INFO_FORMAT}")
+    check_settings(info, path)
     return info
 
 

@@ -67,10 +67,16 @@ def _importance_figure(importances: pd.DataFrame) -> str:
 
 
 def _table(rows: list[dict]) -> str:
+    """Return an HTML table with a column for every key of any row, in order of first appearance.
+
+    A row without a key gets an empty cell there: the attrition table's
+    "labelled" row has columns (positives, prevalence) that earlier rows lack.
+    """
     if not rows:
         return "<p>none</p>"
-    header = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row.values()) + "</tr>" for row in rows)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    header = "".join(f"<th>{html.escape(str(k))}</th>" for k in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row.get(k)))}</td>" for k in columns) + "</tr>" for row in rows)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 

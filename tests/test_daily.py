@@ -3,7 +3,7 @@
 One timed project (site_free:event_like_^checkout_start$, --days 7 --window 7,
 anchors 2025-02-01 to 2025-05-31) is built once for the module. An untimed
 project with the same question and --analysis-end 2025-05-31 scores with a
-copy of that model, recorded in its info.json as the build would, so that the
+copy of that model, recorded in its info.json and model.joblib as the build would, so that the
 module builds only one model. Each test predicts its own days, because every
 test writes to the same warehouse copy.
 """
@@ -18,8 +18,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
+import joblib
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -31,6 +33,7 @@ from pipe.daily import assign_ab_groups
 from pipe.engines.base import Replacement
 from pipe.engines.duckdb import DuckDBEngine
 from pipe.project import sha256_file
+from pipe.settings import settings_digest
 
 CONVERSION = "site_free:event_like_^checkout_start$"
 DAYS = 7
@@ -53,9 +56,10 @@ def setup(tmp_path_factory, demo_warehouse):
 
     invoke("init", "untimed", "--warehouse", str(warehouse), "--conversion", CONVERSION, "--window", str(WINDOW),
            "--analysis-end", "2025-05-31", *FAST_MODEL, home=home)
-    shutil.copy(home / "timed" / "model.joblib", home / "untimed" / "model.joblib")
     info_path = home / "untimed" / "info.json"
     info = json.loads(info_path.read_text())
+    model = joblib.load(home / "timed" / "model.joblib")
+    joblib.dump({**model, "settings_sha256": settings_digest(info)}, home / "untimed" / "model.joblib")
     info["artifacts"] = {"model.joblib": {"sha256": sha256_file(home / "untimed" / "model.joblib")}}
     info_path.write_text(json.dumps(info))
     return warehouse, home
@@ -78,7 +82,12 @@ def query(warehouse, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def predictions(warehouse, project: str, day: str) -> list[tuple]:
-    """Return ``(entity_id, score, predicted, threshold, model_sha)`` of one day, sorted by id."""
+    """Return ``(entity_id, score, predicted, threshold, model_sha)`` of one day, sorted by id.
+
+    The list is empty when no command has created pipe_predictions yet.
+    """
+    if query(warehouse, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'pipe_predictions'") == [(0,)]:
+        return []
     return query(warehouse, "SELECT entity_id, score, predicted, threshold, model_sha FROM pipe_predictions "
                  "WHERE project = ? AND day = ? ORDER BY entity_id", [project, day])
 
@@ -215,9 +224,8 @@ def test_evaluate_counts_add_up(setup, backfilled):
 
 def test_evaluate_without_predictions_writes_nothing(setup):
     warehouse, home = setup
-    # Anchors on 2024-11-24 are before the demo's first site, so no entity is due.
-    result = invoke("predict", "timed", "--date", "2024-12-01", home=home)
-    assert "no entities are due" in result.output
+    # Anchors on 2024-11-24 are before the demo's first site, so predict rejects the day and writes nothing.
+    invoke("predict", "timed", "--date", "2024-12-01", home=home, expect=2)
     assert predictions(warehouse, "timed", "2024-12-01") == []
 
     result = invoke("evaluate", "timed", "--date", "2024-12-08", home=home)
@@ -237,6 +245,81 @@ def test_tampered_model_rejected(setup, tmp_path):
     assert str(model) in result.output
     assert "SHA-256" in result.output
     assert predictions(warehouse, "timed", "2025-07-20") == []
+
+
+def edited_copy(home, tmp_path, edit) -> Path:
+    """Copy project 'timed' to a new home and apply ``edit`` to its info.json; return the new home."""
+    other_home = tmp_path / "home"
+    shutil.copytree(home / "timed", other_home / "timed")
+    info_path = other_home / "timed" / "info.json"
+    info = json.loads(info_path.read_text())
+    edit(info)
+    info_path.write_text(json.dumps(info))
+    return other_home
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("window", 3, "plan.window is 7 but the settings give 3"),
+    ("window", -30, "no longer pass init's date checks: invalid --window -30"),
+    ("control_share", 7, "settings.control_share is 7, expected a number from 0 to 1"),
+    ("end", "2025-02-30", "settings.end is '2025-02-30', expected a date YYYY-MM-DD or null"),
+    ("min_support", "5", "settings.min_support is '5', expected a whole number"),
+])
+def test_edited_settings_rejected(setup, tmp_path, key, value, message):
+    warehouse, home = setup
+    other_home = edited_copy(home, tmp_path, lambda info: info["settings"].__setitem__(key, value))
+
+    for command in ("predict", "evaluate", "build"):
+        result = invoke(command, "timed", *(("--date", "2025-07-21") if command != "build" else ()), home=other_home, expect=2)
+        assert message in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    assert predictions(warehouse, "timed", "2025-07-21") == []
+
+
+def test_edited_settings_and_plan_rejected(setup, tmp_path):
+    """Settings and plan edited together pass the file's own checks, but not the model's record of them."""
+    warehouse, home = setup
+
+    def edit(info):
+        info["settings"]["window"] = 3
+        info["plan"]["window"] = 3
+        info["plan"]["last_window_end"] = "2025-06-10T00:00:00"
+
+    other_home = edited_copy(home, tmp_path, edit)
+    result = invoke("predict", "timed", "--date", "2025-07-22", home=other_home, expect=2)
+    assert "was built with other settings than" in result.output
+    assert predictions(warehouse, "timed", "2025-07-22") == []
+
+
+def test_other_warehouse_warned_and_recorded(setup, tmp_path):
+    warehouse, home = setup
+    other_home = edited_copy(home, tmp_path, lambda info: None)
+    other = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, other)
+
+    result = invoke("predict", "timed", "--date", "2025-07-23", "--warehouse", str(other), home=other_home)
+    assert f"records the warehouse {warehouse}, but --warehouse or PIPE_WAREHOUSE names {other}" in result.output
+    assert predictions(other, "timed", "2025-07-23") != []
+    assert predictions(warehouse, "timed", "2025-07-23") == []
+
+    result = invoke("build", "timed", "--until", "cohort", "--warehouse", str(other), home=other_home)
+    assert "info.json will record the new one" in result.output
+    info = json.loads((other_home / "timed" / "info.json").read_text())
+    assert info["warehouse"]["path"] == str(other)
+
+
+def test_complete_through_in_future_rejected(setup):
+    warehouse, home = setup
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    result = invoke("predict", "timed", "--date", "2026-01-02", "--complete-through", str(tomorrow), home=home, expect=2)
+    assert f"--complete-through {tomorrow} is not over yet" in result.output
+    assert predictions(warehouse, "timed", "2026-01-02") == []
+
+
+def test_complete_through_after_data_warned(setup):
+    warehouse, home = setup
+    result = invoke("predict", "timed", "--date", "2026-01-02", "--complete-through", "2026-01-01", home=home)
+    assert f"--complete-through 2026-01-01 is after the latest event, on {LAST_COMPLETE}" in result.output
 
 
 def test_incomplete_day_rejected(setup):
@@ -394,3 +477,80 @@ def test_predict_batches_give_same_scores(setup, monkeypatch):
     # (sklearn.ensemble._forest._accumulate_prediction), so the last bit can vary.
     np.testing.assert_allclose([row[1] for row in batched], [row[1] for row in whole], rtol=1e-12)
     assert [row[2] for row in batched] == [row[2] for row in whole]
+
+
+# --- which prediction days reuse training data, and the first day with data ---
+
+OVERLAP_TIMED = daily.DatePlan(window=7, complete_through=dt.date(2025, 12, 31), days=7,
+                               anchor_start=dt.date(2025, 2, 1), anchor_end=dt.date(2025, 5, 31))
+# Cutoff 2025-11-02 and training label window [2025-11-02, 2025-12-02).
+OVERLAP_UNTIMED = daily.DatePlan(window=30, complete_through=dt.date(2025, 12, 31), analysis_end=dt.date(2025, 11, 1))
+
+
+@pytest.mark.parametrize("plan, first, last, expected", [
+    (OVERLAP_TIMED, "2025-02-07", "2025-02-07", None),
+    (OVERLAP_TIMED, "2025-02-08", "2025-02-08",
+     "day 2025-02-08 is among the training cohort's cutoff days (2025-02-08 to 2025-06-07), so those scores are in-sample"),
+    (OVERLAP_TIMED, "2025-06-01", "2025-06-20",
+     "days 2025-06-01 to 2025-06-07 are among the training cohort's cutoff days (2025-02-08 to 2025-06-07), so those scores are in-sample"),
+    (OVERLAP_TIMED, "2025-06-08", "2025-06-08", None),
+    (OVERLAP_UNTIMED, "2024-03-01", "2024-03-01", None),
+    (OVERLAP_UNTIMED, "2025-10-03", "2025-10-03", None),
+    (OVERLAP_UNTIMED, "2025-10-04", "2025-10-04",
+     "day 2025-10-04 is less than 30 days from the training cutoff 2025-11-02, so their label windows overlap the training "
+     "label window [2025-11-02, 2025-12-02) and those scores are partly in-sample"),
+    (OVERLAP_UNTIMED, "2025-09-01", "2025-12-31",
+     "days 2025-10-04 to 2025-12-01 are less than 30 days from the training cutoff 2025-11-02, so their label windows overlap "
+     "the training label window [2025-11-02, 2025-12-02) and those scores are partly in-sample (wholly on 2025-11-02, the training cutoff)"),
+    (OVERLAP_UNTIMED, "2025-12-02", "2025-12-02", None),
+], ids=["timed before", "timed first cutoff", "timed range end", "timed after",
+        "untimed a year before", "untimed window before", "untimed first overlap", "untimed range", "untimed after window"])
+def test_training_overlap_days(plan, first, last, expected):
+    assert daily.training_overlap(plan, dt.date.fromisoformat(first), dt.date.fromisoformat(last)) == expected
+
+
+def first_created_day(warehouse) -> dt.date:
+    return query(warehouse, "SELECT CAST(MIN(created_at) AS DATE) FROM sites")[0][0]
+
+
+@pytest.mark.parametrize("project, offset", [("timed", DAYS), ("untimed", 1)])
+def test_predict_before_first_data_rejected(setup, project, offset):
+    warehouse, home = setup
+    earliest = first_created_day(warehouse) + dt.timedelta(days=offset)
+    too_early = earliest - dt.timedelta(days=1)
+
+    result = invoke("predict", project, "--date", too_early.isoformat(), home=home, expect=2)
+
+    assert result.stderr.splitlines()[-1].startswith(f"Error: --date {too_early} is before the first data: "
+                                                     f"the earliest created_at in sites is on {earliest - dt.timedelta(days=offset)}")
+    assert result.stderr.splitlines()[-1].endswith(f"; the earliest --date that works is {earliest}")
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == result.stderr.splitlines()[-1:]
+    assert predictions(warehouse, project, too_early.isoformat()) == []
+
+
+def test_range_before_data_names_from(setup):
+    warehouse, home = setup
+    earliest = first_created_day(warehouse) + dt.timedelta(days=1)
+
+    result = invoke("predict", "untimed", "--from", "2024-03-01", "--to", "2024-03-02", home=home, expect=2)
+
+    assert result.stderr.splitlines()[-1].endswith(f"; the earliest --from that works is {earliest}")
+
+
+def test_untimed_overlap_warned_near_cutoff(setup):
+    warehouse, home = setup
+    near = invoke("predict", "untimed", "--date", "2025-06-04", home=home)
+    far = invoke("predict", "untimed", "--date", "2025-09-03", home=home)
+
+    assert "warning: day 2025-06-04 is less than 7 days from the training cutoff 2025-06-01" in near.stderr
+    assert "warning:" not in far.stderr
+    assert len(predictions(warehouse, "untimed", "2025-09-03")) > 0
+
+
+def test_predict_range_stderr_quiet(setup):
+    warehouse, home = setup
+    result = invoke("predict", "untimed", "--from", "2025-09-10", "--to", "2025-09-11", home=home)
+
+    assert "feature family" not in result.stderr
+    assert "predicting" not in result.stderr
+    assert "2 days, " in result.stdout

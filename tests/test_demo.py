@@ -451,3 +451,16 @@ def test_success_replaces_existing_file(tmp_path):
     with duckdb.connect(str(target), read_only=True) as connection:
         assert scalar(connection, "SELECT count(*) FROM sites") == 100
     assert [path.name for path in tmp_path.iterdir()] == ["demo.duckdb"]
+
+
+@pytest.mark.parametrize("terminal, shows_bar", [(False, False), (True, True)], ids=["pipe", "terminal"])
+def test_demo_progress_bar_only_on_terminal(run, tmp_path, monkeypatch, terminal, shows_bar):
+    import pipe.cli
+
+    monkeypatch.setattr(pipe.cli, "_stderr_is_terminal", lambda: terminal)
+
+    result = run("demo", "--sites", "100", "--out", str(tmp_path / "demo.duckdb"))
+
+    assert result.exit_code == 0, result.output
+    assert ("generating sites" in result.stderr) is shows_bar
+    assert result.stdout.startswith(f"wrote {tmp_path / 'demo.duckdb'} in ")

@@ -82,6 +82,8 @@ ERROR_CASES = [
      ["--analysis-end 2025-03-28 needs data through 2025-04-04", f"the last complete day is {LAST_COMPLETE}", f"the latest --analysis-end that works is {LATEST_ANALYSIS_END}"]),
     ("complete through limits end", ["--conversion", "site_free:free_to_paid", *TIMED, "--complete-through", COMPLETE_THROUGH.isoformat()],
      ["--end 2025-03-10", f"the last complete day is {COMPLETE_THROUGH}", f"the latest --end that works is {LATEST_END_BY_OPTION}"]),
+    ("complete through in the future", ["--conversion", "site_free:free_to_paid", *TIMED, "--complete-through", "2099-01-01"],
+     ["--complete-through 2099-01-01 is not over yet (today is "]),
     ("missing start and end", ["--conversion", "site_free:free_to_paid", "--days", "7"],
      ["missing --start, --end"]),
     ("missing days", ["--conversion", "site_free:free_to_paid", "--start", "2025-03-01", "--end", "2025-03-10"],
@@ -100,6 +102,12 @@ ERROR_CASES = [
      ["invalid regular expression 'post_('"]),
     ("invalid regex repetition", ["--conversion", "site_any:event_like_*post", *TIMED],
      ["invalid regular expression '*post'"]),
+    ("start not a calendar date", ["--conversion", "site_free:free_to_paid", "--days", "7", "--start", "2025-02-31", "--end", "2025-03-10"],
+     ["Error: invalid --start '2025-02-31': not a valid calendar date (day is out of range for month); expected YYYY-MM-DD\n"]),
+    ("analysis end month 13", ["--conversion", "site_free:free_to_paid", "--analysis-end", "2025-13-01"],
+     ["Error: invalid --analysis-end '2025-13-01': not a valid calendar date (month must be in 1..12); expected YYYY-MM-DD\n"]),
+    ("end in another format", ["--conversion", "site_free:free_to_paid", "--days", "7", "--start", "2025-03-01", "--end", "10/03/2025"],
+     ["Error: invalid --end '10/03/2025': expected a date as YYYY-MM-DD, for example 2025-01-31\n"]),
 ]
 
 
@@ -185,3 +193,18 @@ def test_day_after_latest_analysis_end_is_rejected(run, warehouse, tmp_path):
     assert f"--analysis-end {too_late}" in result.stderr
     assert f"the latest --analysis-end that works is {LATEST_ANALYSIS_END}" in result.stderr
     assert home_entries(tmp_path / "home") == []
+
+
+@pytest.mark.parametrize("complete_through, warned", [
+    (LAST_COMPLETE, False),  # the day of the latest event, 2025-03-31 23:59:59.999999
+    (LAST_COMPLETE + ONE_DAY, True),
+])
+def test_init_complete_through_after_latest_event(run, warehouse, tmp_path, complete_through, warned):
+    result = init(run, warehouse, "--conversion", "site_free:free_to_paid", *TIMED, "--complete-through", complete_through.isoformat())
+
+    assert result.exit_code == 0, result.stderr
+    warning = f"--complete-through {complete_through} is after the latest event, on {LAST_COMPLETE}"
+    assert (warning in result.stderr) == warned, result.stderr
+    info = json.loads((tmp_path / "home" / NAME / "info.json").read_text())
+    assert info["settings"]["complete_through"] == complete_through.isoformat()
+    assert info["settings"]["complete_through_source"] == "--complete-through"

@@ -16,6 +16,8 @@ EVENT_NAMES = {
     6: "post_publish",
     7: "post_update",
     8: "post_publish_scheduled",
+    9: "'; DROP TABLE events; --",
+    10: "' OR '1'='1",
 }
 
 
@@ -46,8 +48,9 @@ CASES = [
     ("dollar_anchor", "publish$", {6}),
     ("group", "^post_(publish|update)$", {6, 7}),
     ("search_semantics", "publish", {6, 8}),
-    ("injection", "'; DROP TABLE events; --", set()),
-    ("injection_or", "' OR '1'='1", set()),
+    # SQL in a pattern matches only the event name that contains the same text.
+    ("injection", "'; DROP TABLE events; --", {9}),
+    ("injection_or", "' OR '1'='1", {10}),
 ]
 
 
@@ -78,9 +81,36 @@ def test_pattern_absent_from_sql_text(run, warehouse):
     assert f"-- parameter pattern = {pattern!r}" in result.output
 
 
+def test_unmatched_pattern_warned(run, warehouse, tmp_path):
+    result = run("init", "p", "--warehouse", str(warehouse), "--conversion", "site_any:event_like_^post_delete$",
+                 "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01")
+
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "the pattern '^post_delete$' in --conversion matches no event name in the warehouse yet" in warnings[0]
+    # Every name occurs once, so the first eight names in sort order are shown.
+    assert warnings[0].endswith("the most frequent names are \"' OR '1'='1\", \"'; DROP TABLE events; --\", 'a;b', "
+                                "'back\\\\slash', \"it's_done\", 'later', 'post_publish', 'post_publish_scheduled'")
+    assert run("init", "q", "--warehouse", str(warehouse), "--conversion", "site_any:event_like_^post_",
+               "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01").stderr == ""
+
+
 def test_invalid_regex_rejected(run, warehouse, tmp_path):
     result = run("init", "p", "--warehouse", str(warehouse), "--conversion", "site_any:event_like_post_(",
                  "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01")
     assert result.exit_code == 2
     assert "invalid regular expression 'post_('" in result.stderr
     assert not (tmp_path / "home" / "p").exists()
+
+
+@pytest.mark.parametrize("pattern, reason", [
+    ("(unclosed", "missing ): (unclosed"),
+    ("\\1", "invalid escape sequence: \\1"),
+], ids=["unclosed_group", "backreference"])
+def test_invalid_regex_message_clean(run, warehouse, pattern, reason):
+    result = run("init", "p", "--warehouse", str(warehouse), "--conversion", f"site_any:event_like_{pattern}",
+                 "--days", "7", "--window", "7", "--start", "2025-01-01", "--end", "2025-01-01")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"Error: invalid regular expression '{pattern}' in --conversion; duckdb reports \"{reason}\""]

@@ -4,10 +4,12 @@ import json
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
 
 from conftest import FAST_MODEL
+from pipe.report import _table
 
 
 def find_chromium():
@@ -49,3 +51,43 @@ def test_report_plots_render(run, demo_warehouse, tmp_path):
 
     model_info = json.loads((page.parent / "model_info.json").read_text())
     assert f"{model_info['test_metrics']['roc_auc']:.4g}" in dom
+
+
+class _TableCells(HTMLParser):
+    """Collect the text of each row's th and td cells."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("th", "td"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td"):
+            self.rows[-1].append(self._cell)
+            self._cell = None
+
+
+def test_attrition_table_headers_every_cell():
+    # The rows that Build records: the labelled row adds two keys.
+    attrition = [
+        {"step": "population", "entities": 120, "removed": 0},
+        {"step": "free through the cutoff", "entities": 100, "removed": 20},
+        {"step": "labelled", "entities": 100, "removed": 0, "positives": 7, "prevalence": 0.07},
+    ]
+    parser = _TableCells()
+    parser.feed(_table(attrition))
+
+    header, *body = parser.rows
+    assert header == ["step", "entities", "removed", "positives", "prevalence"]
+    assert body[0] == ["population", "120", "0", "", ""]
+    assert body[1] == ["free through the cutoff", "100", "20", "", ""]
+    assert body[2] == ["labelled", "100", "0", "7", "0.07"]
