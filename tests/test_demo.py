@@ -455,9 +455,9 @@ def test_success_replaces_existing_file(tmp_path):
 
 @pytest.mark.parametrize("terminal, shows_bar", [(False, False), (True, True)], ids=["pipe", "terminal"])
 def test_demo_progress_bar_only_on_terminal(run, tmp_path, monkeypatch, terminal, shows_bar):
-    import pipe.cli
+    import pipe.cli.common
 
-    monkeypatch.setattr(pipe.cli, "_stderr_is_terminal", lambda: terminal)
+    monkeypatch.setattr(pipe.cli.common, "stderr_is_terminal", lambda: terminal)
 
     result = run("demo", "--sites", "100", "--out", str(tmp_path / "demo.duckdb"))
 
