@@ -62,9 +62,10 @@ its scheme must fit ``engine``::
 There every source is a ``table`` (a table or view, ``database.name`` or a
 name in the URL's database); ``file`` sources and ``connection.path`` are
 DuckDB's only. Column names match without regard to case, as Impala and
-Spark resolve them. An ``impala://`` URL cannot contain a password (the
-engine reads it from ``PIPE_IMPALA_PASSWORD`` or keyring), and URL options
-named like a password, token or secret are left out of info.json.
+Spark resolve them. The URL is recorded in info.json, so it cannot contain
+a secret: an ``impala://`` URL's password comes from
+``PIPE_IMPALA_PASSWORD`` or keyring, and a Spark ``conf.KEY`` named like a
+password, token or secret is rejected.
 ``pipe.config_hive`` writes the subqueries in HiveQL. The rules above hold
 there, with one exception: Impala cannot convert a text timestamp's zone
 suffix to UTC, so on Impala such a value fails the value check below and
@@ -776,10 +777,6 @@ def describe_warehouse(engine: "Engine") -> dict[str, Any]:
     described = engine.describe()
     if engine.config is not None:
         described.update(engine.config.describe())
-        # The engine's URL may carry secret Spark settings (conf.KEY=VALUE). A
-        # configured warehouse is reopened from the file's content, not from this URL.
-        if isinstance(described.get("path"), str):
-            described["path"] = redact_url(described["path"])
     return described
 
 
