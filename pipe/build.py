@@ -45,17 +45,23 @@ ARTIFACTS = {
 }
 
 
-def planned_sql(ctx: Context) -> list[tuple[str, str, RenderedSQL]]:
+def planned_sql(ctx: Context, until: str | None = None) -> list[tuple[str, str, RenderedSQL]]:
     """Return ``(stage, template, sql)`` for every query a build would run, in order.
 
-    ``pipe_cohort``, ``pipe_eligible`` and ``pipe_ids`` are session tables that
-    the build fills from the previous stage's rows before these queries run.
+    ``until`` is ``build --until``: the queries of later stages are left
+    out. Training and scoring run no SQL. ``pipe_cohort``, ``pipe_eligible``
+    and ``pipe_ids`` are session tables that the build fills from the
+    previous stage's rows before these queries run.
     """
     planned = [("cohort", "stages/population.sql", population_sql(ctx))]
     if ctx.spec.cohort.status != "any":
         template = eligibility_template(ctx)
         planned.append(("eligibility", template, ctx.render(template)))
+    if until == "cohort":
+        return planned
     planned.append(("labels", ctx.spec.conversion.template, labels_sql(ctx)))
+    if until == "labels":
+        return planned
     for family in ctx.registry.families_for(ctx.spec.cohort.status):
         if not ctx.missing_tables(family):
             planned.append((f"features ({family.name})", family.template, ctx.render(family.template)))

@@ -49,6 +49,21 @@ class HdfsSettings:
         return posixpath.join(self.root, name)
 
 
+def remote_user_and_root() -> tuple[str, str]:
+    """Return the HDFS user and the remote root folder from the environment.
+
+    The user is ``PIPE_HDFS_USER``, else the local user; the root is
+    ``PIPE_HDFS_ROOT``, else ``/user/USER/pipe-projects``. ``pipe schedule``
+    uses them for the Oozie application path even when ``PIPE_HDFS_URL`` is
+    not set, so that its path is the one ``pipe sync`` copies to.
+    """
+    user = os.environ.get(USER_ENV, "").strip() or getpass.getuser()
+    root = os.environ.get(ROOT_ENV, "").strip() or f"/user/{user}/pipe-projects"
+    if not root.startswith("/"):
+        raise SyncError(f"{ROOT_ENV}={root!r} must be an absolute HDFS path such as /user/{user}/pipe-projects")
+    return user, root.rstrip("/") or "/"
+
+
 def hdfs_settings() -> HdfsSettings | None:
     """Return the settings from the environment, or None when ``PIPE_HDFS_URL`` is not set."""
     url = os.environ.get(URL_ENV, "").strip()
@@ -56,11 +71,8 @@ def hdfs_settings() -> HdfsSettings | None:
         return None
     if not url.startswith(("http://", "https://")):
         raise SyncError(f"{URL_ENV}={url!r} is not a WebHDFS address; expected http://NAMENODE:PORT or https://NAMENODE:PORT")
-    user = os.environ.get(USER_ENV, "").strip() or getpass.getuser()
-    root = os.environ.get(ROOT_ENV, "").strip() or f"/user/{user}/pipe-projects"
-    if not root.startswith("/"):
-        raise SyncError(f"{ROOT_ENV}={root!r} must be an absolute HDFS path such as /user/{user}/pipe-projects")
-    return HdfsSettings(url=url.rstrip("/"), user=user, root=root.rstrip("/") or "/")
+    user, root = remote_user_and_root()
+    return HdfsSettings(url=url.rstrip("/"), user=user, root=root)
 
 
 def local_files(folder: Path) -> list[Path]:

@@ -286,8 +286,9 @@ def test_edited_settings_and_plan_rejected(setup, tmp_path):
         info["plan"]["last_window_end"] = "2025-06-10T00:00:00"
 
     other_home = edited_copy(home, tmp_path, edit)
-    result = invoke("predict", "timed", "--date", "2025-07-22", home=other_home, expect=2)
-    assert "was built with other settings than" in result.output
+    for command, day in (("predict", "2025-07-22"), ("evaluate", "2025-07-29")):
+        result = invoke(command, "timed", "--date", day, home=other_home, expect=2)
+        assert "was built with other settings than" in result.output
     assert predictions(warehouse, "timed", "2025-07-22") == []
 
 
@@ -542,8 +543,8 @@ def test_untimed_overlap_warned_near_cutoff(setup):
     near = invoke("predict", "untimed", "--date", "2025-06-04", home=home)
     far = invoke("predict", "untimed", "--date", "2025-09-03", home=home)
 
-    assert "warning: day 2025-06-04 is less than 7 days from the training cutoff 2025-06-01" in near.stderr
-    assert "warning:" not in far.stderr
+    assert "WARNING pipe: day 2025-06-04 is less than 7 days from the training cutoff 2025-06-01" in near.stderr
+    assert "WARNING" not in far.stderr
     assert len(predictions(warehouse, "untimed", "2025-09-03")) > 0
 
 

@@ -514,6 +514,19 @@ def test_dry_run_lists_paid_family(run, tmp_path, spec, expected):
     assert "-- stage features (events)" in result.output
 
 
+@pytest.mark.parametrize("until, stages", [
+    ("cohort", ["cohort", "eligibility"]),
+    ("labels", ["cohort", "eligibility", "labels"]),
+])
+def test_dry_run_stops_at_until(run, tmp_path, until, stages):
+    init_project(run, tmp_path, FREE_SPEC, [site(1, ANCHOR)], TIMED)
+    result = run("build", "p", "--dry-run", "--until", until, home=tmp_path / "home")
+
+    assert result.exit_code == 0, result.output
+    shown = [line.split()[2].rstrip(":") for line in result.output.splitlines() if line.startswith("-- stage ")]
+    assert shown == stages
+
+
 def test_long_rows_drop_zero_values(run, tmp_path):
     # A site whose only traffic has zero views has no traffic feature at all.
     rows = [site(1, ANCHOR), traffic(1, "2025-03-04", 0, 0)]

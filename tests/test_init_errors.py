@@ -82,6 +82,15 @@ ERROR_CASES = [
      ["--analysis-end 2025-03-28 needs data through 2025-04-04", f"the last complete day is {LAST_COMPLETE}", f"the latest --analysis-end that works is {LATEST_ANALYSIS_END}"]),
     ("complete through limits end", ["--conversion", "site_free:free_to_paid", *TIMED, "--complete-through", COMPLETE_THROUGH.isoformat()],
      ["--end 2025-03-10", f"the last complete day is {COMPLETE_THROUGH}", f"the latest --end that works is {LATEST_END_BY_OPTION}"]),
+    ("control share above 1", ["--conversion", "site_free:free_to_paid", *TIMED, "--control-share", "7"],
+     ["Error: Invalid value for '--control-share': 7.0 is not in the range 0<=x<=1. (see `pipe init --help`)\n"]),
+    ("unknown model", ["--conversion", "site_free:free_to_paid", *TIMED, "--model", "xgboost"],
+     ["Error: Invalid value for '--model': 'xgboost' is not one of 'random_forest', 'extra_trees'."]),
+    ("end before first data", ["--conversion", "site_free:free_to_paid", "--days", "7", "--start", "2025-02-01", "--end", "2025-03-01"],
+     ["--end 2025-03-01 is before the first data: the earliest created_at in sites is on 2025-03-02, so the cohort would be empty; "
+      "pass --end 2025-03-02 or later"]),
+    ("analysis end before first data", ["--conversion", "user_any:event_like_post", "--analysis-end", "2025-03-01"],
+     ["--analysis-end 2025-03-01 is before the first data: the earliest created_at in users is on 2025-03-02"]),
     ("complete through in the future", ["--conversion", "site_free:free_to_paid", *TIMED, "--complete-through", "2099-01-01"],
      ["--complete-through 2099-01-01 is not over yet (today is "]),
     ("missing start and end", ["--conversion", "site_free:free_to_paid", "--days", "7"],
@@ -208,3 +217,11 @@ def test_init_complete_through_after_latest_event(run, warehouse, tmp_path, comp
     info = json.loads((tmp_path / "home" / NAME / "info.json").read_text())
     assert info["settings"]["complete_through"] == complete_through.isoformat()
     assert info["settings"]["complete_through_source"] == "--complete-through"
+
+
+def test_init_end_on_first_data_day(run, warehouse, tmp_path):
+    """The site is created on 2025-03-02, so --end 2025-03-02 is the earliest --end with a cohort."""
+    result = init(run, warehouse, "--conversion", "site_free:free_to_paid", "--days", "7", "--start", "2025-02-01", "--end", "2025-03-02")
+
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "home" / NAME / "info.json").is_file()

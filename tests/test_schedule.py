@@ -1,20 +1,35 @@
 """pipe schedule: Oozie workflow, coordinator and properties, and the shell entry point."""
 
+import datetime as dt
 import os
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
+import pytest
+from click.testing import CliRunner
+
 from conftest import FAST_MODEL
+from pipe.cli import cli
 
 WORKFLOW = "{uri:oozie:workflow:0.5}"
 SHELL = "{uri:oozie:shell-action:0.3}"
 COORDINATOR = "{uri:oozie:coordinator:0.4}"
 
 
-def schedule_project(run, demo_warehouse, *options):
-    result = run("init", "p", "--warehouse", str(demo_warehouse), "--conversion", "site_free:free_to_paid",
-                 "--days", "30", "--window", "7", "--start", "2025-03-01", "--end", "2025-04-30", *FAST_MODEL)
-    assert result.exit_code == 0, result.output
+@pytest.fixture(scope="module")
+def built(demo_warehouse, tmp_path_factory):
+    """Return the folder of project 'p', built once for the module; tests copy it."""
+    home = tmp_path_factory.mktemp("schedule") / "home"
+    for args in (("init", "p", "--warehouse", str(demo_warehouse), "--conversion", "site_free:free_to_paid", "--days", "30",
+                  "--window", "7", "--start", "2025-03-01", "--end", "2025-04-30", *FAST_MODEL), ("build", "p")):
+        result = CliRunner().invoke(cli, [*args, "--home", str(home)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return home / "p"
+
+
+def schedule_project(run, built, tmp_path, *options):
+    shutil.copytree(built, tmp_path / "home" / "p")
     result = run("schedule", "p", *options)
     assert result.exit_code == 0, result.output
     return result
@@ -29,8 +44,8 @@ def properties(path):
     return values
 
 
-def test_workflow_runs_predict_then_evaluate(run, demo_warehouse, tmp_path):
-    schedule_project(run, demo_warehouse)
+def test_workflow_runs_predict_then_evaluate(run, built, demo_warehouse, tmp_path):
+    schedule_project(run, built, tmp_path)
     workflow = ET.parse(tmp_path / "home" / "p" / "schedule" / "workflow.xml").getroot()
 
     assert workflow.tag == f"{WORKFLOW}workflow-app"
@@ -46,8 +61,8 @@ def test_workflow_runs_predict_then_evaluate(run, demo_warehouse, tmp_path):
         assert action.find(f"{WORKFLOW}error").get("to") == "fail"
 
 
-def test_coordinator_runs_daily(run, demo_warehouse, tmp_path):
-    schedule_project(run, demo_warehouse, "--start", "2026-01-01", "--end", "2026-07-01", "--at", "05:30")
+def test_coordinator_runs_daily(run, built, demo_warehouse, tmp_path):
+    schedule_project(run, built, tmp_path, "--start", "2026-01-01", "--end", "2026-07-01", "--at", "05:30")
     folder = tmp_path / "home" / "p" / "schedule"
     coordinator = ET.parse(folder / "coordinator.xml").getroot()
 
@@ -67,8 +82,8 @@ def test_coordinator_runs_daily(run, demo_warehouse, tmp_path):
     assert values["oozie.coord.application.path"] == "${appPath}"
 
 
-def test_run_daily_script_calls_pipe_in_conda(run, demo_warehouse, tmp_path):
-    schedule_project(run, demo_warehouse)
+def test_run_daily_script_calls_pipe_in_conda(run, built, demo_warehouse, tmp_path):
+    schedule_project(run, built, tmp_path)
     script = tmp_path / "home" / "p" / "schedule" / "run_daily.sh"
     assert os.access(script, os.X_OK)
     assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
@@ -91,18 +106,45 @@ def test_run_daily_script_calls_pipe_in_conda(run, demo_warehouse, tmp_path):
     ]
 
 
-def test_run_daily_script_rejects_bad_day(run, demo_warehouse, tmp_path):
-    schedule_project(run, demo_warehouse)
+def test_run_daily_script_rejects_bad_day(run, built, demo_warehouse, tmp_path):
+    schedule_project(run, built, tmp_path)
     script = tmp_path / "home" / "p" / "schedule" / "run_daily.sh"
     done = subprocess.run([str(script), "predict", "01/09/2025"], capture_output=True, text=True)
     assert done.returncode == 2
     assert "invalid day '01/09/2025'" in done.stderr
 
 
-def test_schedule_rejects_end_before_start(run, demo_warehouse):
-    result = run("init", "p", "--warehouse", str(demo_warehouse), "--conversion", "site_free:free_to_paid",
-                 "--days", "30", "--window", "7", "--start", "2025-03-01", "--end", "2025-04-30")
-    assert result.exit_code == 0
+def test_schedule_rejects_end_before_start(run, built, tmp_path):
+    shutil.copytree(built, tmp_path / "home" / "p")
     result = run("schedule", "p", "--start", "2026-02-01", "--end", "2026-01-01")
     assert result.exit_code == 2
     assert "--end 2026-01-01 is not after --start 2026-02-01" in result.output
+
+
+def test_schedule_rejects_unbuilt_project(run, demo_warehouse, tmp_path):
+    result = run("init", "q", "--warehouse", str(demo_warehouse), "--conversion", "site_free:free_to_paid",
+                 "--days", "30", "--window", "7", "--start", "2025-03-01", "--end", "2025-04-30")
+    assert result.exit_code == 0, result.output
+
+    result = run("schedule", "q")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"Error: artifact {tmp_path / 'home' / 'q' / 'model.joblib'} is missing; run `pipe build q` first"]
+    assert not (tmp_path / "home" / "q" / "schedule").exists()
+
+
+def test_schedule_warns_past_start(run, built, tmp_path):
+    start = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=3)
+    result = schedule_project(run, built, tmp_path, "--start", str(start))
+
+    assert f"--start {start} is 3 days ago; Oozie's coordinator runs every missed day" in result.stderr
+
+
+def test_app_path_uses_hdfs_user(run, built, tmp_path, monkeypatch):
+    monkeypatch.delenv("PIPE_HDFS_URL", raising=False)
+    monkeypatch.delenv("PIPE_HDFS_ROOT", raising=False)
+    monkeypatch.setenv("PIPE_HDFS_USER", "alice")
+    schedule_project(run, built, tmp_path)
+
+    values = properties(tmp_path / "home" / "p" / "schedule" / "job.properties")
+    assert values["appPath"] == "${nameNode}/user/alice/pipe-projects/p/schedule"

@@ -11,9 +11,27 @@ import click
 
 from pipe import __version__
 from pipe.cli import cluster_commands, daily_commands, project_commands
+from pipe.errors import SpecError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _OneLineErrors(click.Group):
+    """The command group, whose commands' usage errors print one line like every other error.
+
+    click prints a usage block before a bad option value or a missing
+    argument, so schedulers' logs would get three lines where pipe promises
+    one. The error becomes a SpecError (exit status 2) that names the
+    command's --help.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            command = f"pipe {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "pipe"
+            raise SpecError(f"{error.format_message()} (see `{command} --help`)") from error
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pipe")
 def cli() -> None:
     """Leakage-safe propensity models from a product analytics warehouse.

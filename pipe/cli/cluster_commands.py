@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
 
-from pipe.cli.common import DATE, common_options, sync_to_hdfs
+from pipe.cli.common import DATE, common_options, log, sync_to_hdfs
 from pipe.errors import DateRangeError
 from pipe.project import Project
 
@@ -44,19 +43,25 @@ def schedule(name: str, start, end, at_time, conda_env, name_node, job_tracker, 
     evaluate, for the day), coordinator.xml (daily), job.properties, and
     run_daily.sh, a shell entry point for cron or Airflow.
     """
-    from pipe.hdfs_sync import hdfs_settings
+    from pipe.daily import MODEL_FILE
+    from pipe.hdfs_sync import remote_user_and_root
     from pipe.schedule import FOLDER, Schedule, conda_env_name, write_schedule
     from pipe.templates import PACKAGE_DIR
 
     project = Project(home, name)
     info = project.load_info()
-    first = start.date() if start else dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    # Every scheduled run would fail without the model, so none is scheduled.
+    project.verify(info, MODEL_FILE)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    first = start.date() if start else today + dt.timedelta(days=1)
     last = end.date() if end else first + dt.timedelta(days=365)
     if last <= first:
         raise DateRangeError(f"--end {last} is not after --start {first}; expected a later --end")
+    if first < today:
+        log.warning("--start %s is %d days ago; Oozie's coordinator runs every missed day from it, "
+                    "one after another", first, (today - first).days)
     url = warehouse or info["warehouse"].get("config_file") or info["warehouse"].get("path")
-    settings = hdfs_settings()
-    root = settings.root if settings is not None else f"/user/{os.environ.get('USER', 'USER')}/pipe-projects"
+    _, root = remote_user_and_root()
     plan = Schedule(
         project=name,
         home=str(home.resolve()),

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pipe.cli import common
-from pipe.cli.common import DATE, common_options, echo, open_project_warehouse
+from pipe.cli.common import DATE, common_options, echo, log, open_project_warehouse
 from pipe.errors import DateRangeError, PipeError, SpecError, WarehouseError
 from pipe.project import Project
 
@@ -100,14 +100,14 @@ def predict(name: str, date, first_day, last_day, complete_through, home: Path, 
     info = project.load_info()
     model = load_model(project, info)
     if not info["settings"].get("ab_salt"):
-        echo(f"warning: info.json of project {name!r} has no ab_salt (it predates A/B groups), so no A/B groups are written; "
+        log.warning(f"info.json of project {name!r} has no ab_salt (it predates A/B groups), so no A/B groups are written; "
               "create the project again with `pipe init` to assign them")
 
     def check_days(ctx) -> None:
         check_first_data(ctx, "--date" if date is not None else "--from", days[0])
         overlap = training_overlap(ctx.plan, days[0], days[-1])
         if overlap:
-            echo(f"warning: {overlap}")
+            log.warning(overlap)
 
     def run_day(ctx, day, last_complete):
         return predict_day(ctx, project.name, model, day, last_complete)
@@ -125,11 +125,16 @@ def evaluate(name: str, date, first_day, last_day, complete_through, home: Path,
     For day D these are the predictions of D minus --window. The day's row of
     pipe_evaluations is replaced, and the data must be complete through D minus 1.
     """
-    from pipe.daily import evaluate_day
+    from pipe.daily import MODEL_FILE, evaluate_day, load_model
 
     days, last_option = _resolve_days(date, first_day, last_day)
     project = Project(home, name)
     info = project.load_info()
+    # The predictions carry their model's SHA-256, but the label window comes
+    # from info.json, so the model must have been built with these settings.
+    # A project with no model recorded has no predictions of its own to evaluate.
+    if MODEL_FILE in info.get("artifacts", {}):
+        load_model(project, info)
 
     def run_day(ctx, day, last_complete):
         return evaluate_day(ctx, project.name, day, last_complete)

@@ -16,7 +16,7 @@ import click
 from pipe.cli import common
 from pipe.cli.common import DATE, common_options, echo, log, open_project_warehouse, sync_to_hdfs
 from pipe.engines import open_engine
-from pipe.errors import ProjectError, SpecError, WarehouseError
+from pipe.errors import DateRangeError, ProjectError, SpecError, WarehouseError
 from pipe.ids import ids_table, read_ids
 from pipe.model_settings import DEFAULT_MODEL_SETTINGS, ESTIMATOR_NAMES
 from pipe.project import INFO_FORMAT, Project, check_name, default_mode, library_versions, now_utc, read_info, to_json
@@ -149,6 +149,7 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
         ctx = make_context(engine, info)
         ctx.require_tables(ctx.spec.cohort)
         ctx.require_tables(ctx.spec.conversion)
+        _check_first_data(ctx, plan)
         if ctx.spec.argument is not None:
             _check_pattern(engine, ctx)
         if ctx.spec.conversion.argument == "pattern":
@@ -160,6 +161,24 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
     click.echo(f"created {project.path}")
     click.echo(f"  cutoffs {plan.first_cutoff} to {plan.last_cutoff}, label windows end by {plan.last_window_end} (last complete day {last_complete})")
     sync_to_hdfs(project)
+
+
+def _check_first_data(ctx, plan) -> None:
+    """Reject a last anchor date (timed) or analysis end (untimed) before the first entity's creation.
+
+    No entity is anchored before it is created, and an untimed cohort holds
+    the entities created before its cutoff, so either cohort would be empty.
+    """
+    from pipe.daily import earliest_prediction_day
+
+    earliest = earliest_prediction_day(ctx)
+    if earliest is None:
+        return
+    first = earliest[1]
+    option, last = ("--end", plan.anchor_end) if plan.timed else ("--analysis-end", plan.analysis_end)
+    if last < first:
+        raise DateRangeError(f"{option} {last} is before the first data: the earliest created_at in {ctx.spec.entity}s "
+                             f"is on {first}, so the cohort would be empty; pass {option} {first} or later")
 
 
 def _check_pattern(engine, ctx) -> None:
@@ -214,7 +233,7 @@ def _report_missing_ids(engine, ctx, ids: list[int], ids_file: Path) -> None:
         raise SpecError(f"none of the {len(ids)} ids in {ids_file} is in the warehouse's {table} table; check that the file lists {ctx.spec.entity} ids")
     if missing:
         examples = ", ".join(str(i) for i in missing[:5])
-        echo(f"warning: {len(missing)} of {len(ids)} ids in {ids_file} are not in the {table} table and are left out, e.g. {examples}")
+        log.warning(f"{len(missing)} of {len(ids)} ids in {ids_file} are not in the {table} table and are left out, e.g. {examples}")
 
 
 def _create_project(project: Project, info: dict) -> None:
@@ -242,7 +261,7 @@ def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: 
     from pipe.context import make_context
 
     if dry_run:
-        _print_plan(target, home, warehouse)
+        _print_plan(target, home, warehouse, until)
         return
     project, info = _resolve_build_target(target, home)
     with open_project_warehouse(info, warehouse, read_only=True, record=True) as engine:
@@ -260,7 +279,7 @@ def build(target: str, until: str | None, dry_run: bool, home: Path, warehouse: 
     sync_to_hdfs(project)
 
 
-def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
+def _print_plan(target: str, home: Path, warehouse: str | None, until: str | None = None) -> None:
     from pipe.build import planned_sql
     from pipe.context import make_context
 
@@ -270,7 +289,7 @@ def _print_plan(target: str, home: Path, warehouse: str | None) -> None:
         click.echo(f"-- project {info['name']}: {info['settings']['conversion']}, engine {engine.dialect}")
         for key, value in info["plan"].items():
             click.echo(f"-- plan.{key} = {value}")
-        for stage, template, sql in planned_sql(ctx):
+        for stage, template, sql in planned_sql(ctx, until):
             click.echo(f"\n-- stage {stage}: {template}")
             for name, value in sql.params.items():
                 click.echo(f"-- parameter {name} = {value!r}")
