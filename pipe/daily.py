@@ -309,8 +309,8 @@ def predict_day(ctx: Context, project: str, model: LoadedModel, day: dt.date, la
     write_seconds, seconds = finished - write_started, finished - started
 
     tables = " and ".join(r.table for r in replacements)
-    log.info("project %s, day %s: replaced %s with %d rows each in %.2f s (%.2f s for the whole day)",
-             project, day, tables, len(entity_ids), write_seconds, seconds)
+    log.debug("project %s, day %s: replaced %s with %d rows each in %.2f s (%.2f s for the whole day)",
+              project, day, tables, len(entity_ids), write_seconds, seconds)
     if len(entity_ids) == 0:
         summary = f"{day}: no entities are due (cutoff {midnight(day)}); {tables} now have no rows for this day"
     else:
@@ -370,8 +370,8 @@ def evaluate_day(ctx: Context, project: str, day: dt.date, last_complete: dt.dat
     finished = time.perf_counter()
     write_seconds, seconds = finished - write_started, finished - started
 
-    log.info("project %s, day %s: replaced %s with 1 row (%d predictions of %s) in %.2f s (%.2f s for the whole day)",
-             project, day, EVALUATIONS, metrics["n"], prediction_day, write_seconds, seconds)
+    log.debug("project %s, day %s: replaced %s with 1 row (%d predictions of %s) in %.2f s (%.2f s for the whole day)",
+              project, day, EVALUATIONS, metrics["n"], prediction_day, write_seconds, seconds)
     auc = "n/a (one class)" if metrics["roc_auc"] is None else f"{metrics['roc_auc']:.4f}"
     summary = (f"{day}: evaluated {metrics['n']} predictions of {prediction_day}, {metrics['positives']} positive, "
                f"ROC AUC {auc}; wrote {EVALUATIONS} in {write_seconds:.2f} s, {seconds:.2f} s for the day")

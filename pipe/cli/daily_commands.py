@@ -64,16 +64,24 @@ def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt
         if check_days is not None:
             check_days(ctx)
         show_bar = len(days) > 1 and common.stderr_is_terminal()
+        # Under a progress bar the day lines wait for the bar to finish; elsewhere
+        # each one is printed as soon as its day is written, so logs show progress.
+        pending = []
         with click.progressbar(days, label=label, file=sys.stderr, show_pos=True) if show_bar else contextlib.nullcontext(days) as bar:
             for day in bar:
                 try:
-                    results.append(run_day(ctx, day, last_complete))
+                    result = run_day(ctx, day, last_complete)
                 except PipeError as error:
-                    for result in results:
-                        click.echo(result.summary)
+                    for earlier in pending:
+                        click.echo(earlier.summary)
                     kept = f"; the days {days[0]} to {day - dt.timedelta(days=1)} are written" if results else ""
                     raise type(error)(f"{day}: {error.format_message()}{kept}") from error
-    for result in results:
+                results.append(result)
+                if show_bar:
+                    pending.append(result)
+                else:
+                    click.echo(result.summary)
+    for result in pending:
         click.echo(result.summary)
     if len(days) > 1:
         rows = sum(result.rows for result in results)
