@@ -195,8 +195,7 @@ class Build:
         is_test = split_train_test(raw, ctx.plan.timed, self.model_settings["test_size"], self.seed)
         check_labels(y[is_test], 1, "the test split")
         trained = fit_model(matrix.X[~is_test], y[~is_test], matrix.feature_names, self.model_settings, self.seed)
-        model = {"pipeline": trained.pipeline, "threshold": trained.threshold, "feature_names": trained.feature_names,
-                 "pipe_version": __version__, "settings_sha256": settings_digest(self.info)}
+        model = {"pipeline": trained.pipeline, "threshold": trained.threshold, "feature_names": trained.feature_names, "pipe_version": __version__}
         joblib.dump(model, staging / "model.joblib", compress=3)
         self._done("train", started, f"{int((~is_test).sum())} training entities, {len(trained.feature_names)} features, threshold {trained.threshold:.4f}, "
                    f"cross-validated ROC AUC {np.mean(trained.cv_roc_auc):.4f} (untuned {trained.untuned_cv_roc_auc:.4f})")
@@ -258,6 +257,9 @@ class Build:
                     path.unlink(missing_ok=True)
                 elif path.is_file():
                     artifacts[name] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+        if "model.joblib" in artifacts:
+            # predict and evaluate compare it with the settings they read (pipe.daily.check_model_settings).
+            artifacts["model.joblib"]["settings_sha256"] = settings_digest(self.info)
         self.info["artifacts"] = artifacts
         self.info["build"] = {"finished_at": now_utc(), "until": STAGES[last], "timings_s": self.timings}
         self.project.save_info(self.info)

@@ -91,19 +91,29 @@ def load_model(project: Project, info: dict) -> LoadedModel:
         settings of info.json differ from those the model was built with.
     """
     path = project.verify(info, MODEL_FILE)
+    check_model_settings(project, info)
     model = joblib.load(path)
-    built_with = model.get("settings_sha256")
-    if built_with is not None and built_with != settings_digest(info):
-        raise ProjectError(
-            f"{path} was built with other settings than {project.info_path} now contains; "
-            f"rebuild the model with `pipe build {project.name}`, or restore info.json"
-        )
     return LoadedModel(
         pipeline=model["pipeline"],
         threshold=float(model["threshold"]),
         feature_names=list(model["feature_names"]),
         sha256=info["artifacts"][MODEL_FILE]["sha256"],
     )
+
+
+def check_model_settings(project: Project, info: dict) -> None:
+    """Raise ProjectError when info.json's settings differ from those its model was built with.
+
+    ``build`` records the digest of the settings next to model.joblib's
+    SHA-256. A project without a model, or built before the digest was
+    recorded, has none to compare.
+    """
+    built_with = info.get("artifacts", {}).get(MODEL_FILE, {}).get("settings_sha256")
+    if built_with is not None and built_with != settings_digest(info):
+        raise ProjectError(
+            f"{project.file(MODEL_FILE)} was built with other settings than {project.info_path} now contains; "
+            f"rebuild the model with `pipe build {project.name}`, or restore info.json"
+        )
 
 
 def _latest_event(engine) -> dt.date | None:

@@ -5,9 +5,10 @@ can edit, copy or damage afterwards. Every command therefore checks the
 settings again with the same rules as ``init``, and requires the recorded
 date plan to be the one that the settings give. An edited window, date or
 share is rejected with one line, so no entity is labelled or split with
-values the model was not built for. ``build`` stores ``settings_digest`` in
-``model.joblib``, and ``pipe.daily.load_model`` compares it with the current
-settings before ``predict`` or ``evaluate`` uses the model.
+values the model was not built for. ``build`` records ``settings_digest``
+with model.joblib's SHA-256, and ``pipe.daily.check_model_settings``
+compares it with the current settings before ``predict`` or ``evaluate``
+relies on the model.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def common_options(command):
     """Add --home, --warehouse and --debug to a command."""
 
     @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="PIPE_HOME", default="pipe-projects",
-                  show_default=True, help="Folder that holds one sub-folder per project (env PIPE_HOME).")
+                  show_default=True, help="Folder that contains one sub-folder per project (env PIPE_HOME).")
     @click.option("--warehouse", envvar="PIPE_WAREHOUSE", default=None,
                   help="Warehouse URL; a path ending in .yml or .yaml is a warehouse configuration file, "
                        "any other plain path a DuckDB file (env PIPE_WAREHOUSE).")

@@ -64,7 +64,7 @@ def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt
         if check_days is not None:
             check_days(ctx)
         show_bar = len(days) > 1 and common.stderr_is_terminal()
-        # Under a progress bar the day lines wait for the bar to finish; elsewhere
+        # Under a progress bar the day lines wait until the bar finishes. Elsewhere
         # each one is printed as soon as its day is written, so logs show progress.
         pending = []
         with click.progressbar(days, label=label, file=sys.stderr, show_pos=True) if show_bar else contextlib.nullcontext(days) as bar:
@@ -74,8 +74,8 @@ def _run_days(project: Project, info: dict, warehouse: str | None, days: list[dt
                 except PipeError as error:
                     for earlier in pending:
                         click.echo(earlier.summary)
-                    kept = f"; the days {days[0]} to {day - dt.timedelta(days=1)} are written" if results else ""
-                    raise type(error)(f"{day}: {error.format_message()}{kept}") from error
+                    written = f"; the days {days[0]} to {day - dt.timedelta(days=1)} are written" if results else ""
+                    raise type(error)(f"{day}: {error.format_message()}{written}") from error
                 results.append(result)
                 if show_bar:
                     pending.append(result)
@@ -108,8 +108,8 @@ def predict(name: str, date, first_day, last_day, complete_through, home: Path, 
     info = project.load_info()
     model = load_model(project, info)
     if not info["settings"].get("ab_salt"):
-        log.warning(f"info.json of project {name!r} has no ab_salt (it predates A/B groups), so no A/B groups are written; "
-              "create the project again with `pipe init` to assign them")
+        log.warning("info.json of project %r has no ab_salt (it predates A/B groups), so no A/B groups are written; "
+                    "create the project again with `pipe init` to assign them", name)
 
     def check_days(ctx) -> None:
         check_first_data(ctx, "--date" if date is not None else "--from", days[0])
@@ -133,16 +133,14 @@ def evaluate(name: str, date, first_day, last_day, complete_through, home: Path,
     For day D these are the predictions of D minus --window. The day's row of
     pipe_evaluations is replaced, and the data must be complete through D minus 1.
     """
-    from pipe.daily import MODEL_FILE, evaluate_day, load_model
+    from pipe.daily import check_model_settings, evaluate_day
 
     days, last_option = _resolve_days(date, first_day, last_day)
     project = Project(home, name)
     info = project.load_info()
     # The predictions carry their model's SHA-256, but the label window comes
     # from info.json, so the model must have been built with these settings.
-    # A project with no model recorded has no predictions of its own to evaluate.
-    if MODEL_FILE in info.get("artifacts", {}):
-        load_model(project, info)
+    check_model_settings(project, info)
 
     def run_day(ctx, day, last_complete):
         return evaluate_day(ctx, project.name, day, last_complete)

@@ -166,7 +166,7 @@ def init(name, spec_text, window, days, start, end, analysis_end, ids_file, samp
 def _check_first_data(ctx, plan) -> None:
     """Reject a last anchor date (timed) or analysis end (untimed) before the first entity's creation.
 
-    No entity is anchored before it is created, and an untimed cohort holds
+    No entity is anchored before it is created, and an untimed cohort contains
     the entities created before its cutoff, so either cohort would be empty.
     """
     from pipe.daily import earliest_prediction_day
@@ -233,7 +233,7 @@ def _report_missing_ids(engine, ctx, ids: list[int], ids_file: Path) -> None:
         raise SpecError(f"none of the {len(ids)} ids in {ids_file} is in the warehouse's {table} table; check that the file lists {ctx.spec.entity} ids")
     if missing:
         examples = ", ".join(str(i) for i in missing[:5])
-        log.warning(f"{len(missing)} of {len(ids)} ids in {ids_file} are not in the {table} table and are left out, e.g. {examples}")
+        log.warning("%d of %d ids in %s are not in the %s table and are left out, e.g. %s", len(missing), len(ids), ids_file, table, examples)
 
 
 def _create_project(project: Project, info: dict) -> None:
